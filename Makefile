@@ -1,0 +1,93 @@
+# bgswitch — top-level build.
+#
+# One binary, `bgswitch`, built from every .c file under src/, azure/, kube/,
+# sim/ and ui/.  Libraries are found with pkg-config only; `make deps`
+# installs the Debian packages that provide them.  Objects go to a directory
+# per compiler so that `make` and `CC=clang make` never mix objects.
+
+PKGS      := ncursesw libcurl libcjson openssl yaml-0.1 libmicrohttpd yajl
+TEST_PKGS := cmocka
+
+CC       ?= cc
+BUILD    ?= build/$(notdir $(firstword $(CC)))
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+OPT      ?= -O2 -g
+WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wno-missing-field-initializers
+DEFS     := -D_GNU_SOURCE \
+            -DBGSWITCH_VERSION='"$(VERSION)"'
+SAN      ?=
+ifeq ($(SAN),1)
+OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+            -fno-sanitize-recover=undefined
+LDSAN    := -fsanitize=address,undefined
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = $(OPT) $(WARN) $(DEFS) -I. $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+ALL_LIBS   = $(PKG_LIBS) -lpthread $(LDSAN) $(LDFLAGS)
+
+MODULES  := src azure kube sim ui
+SRCS     := $(sort $(foreach d,$(MODULES),$(wildcard $(d)/*.c)))
+OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
+LIBOBJS  := $(filter-out $(BUILD)/src/main.o,$(OBJS))
+
+TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps check unit sanitize install clean demo bench check-layout
+
+all: $(BUILD)/bgswitch bgswitch
+
+bgswitch: $(BUILD)/bgswitch
+	@cp -f $< $@
+
+$(BUILD)/bgswitch: $(OBJS)
+	$(CC) $(OPT) -o $@ $^ $(ALL_LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -o $@ $< \
+	    $(LIBOBJS) $(ALL_LIBS) $(shell pkg-config --libs $(TEST_PKGS))
+
+-include $(OBJS:.o=.d) $(TEST_BINS:=.d)
+
+deps:
+	@sh tools/deps.sh
+
+# Every test: cmocka unit tests, the layout check and the conformance
+# scripts, tallied by tests/run.sh into one "N passed, N failed" line.
+check: deps
+	@$(MAKE) --no-print-directory all tests
+	@BUILD=$(BUILD) sh tests/run.sh
+
+tests: $(TEST_BINS)
+
+sanitize: deps
+	@$(MAKE) --no-print-directory check BUILD=build/sanitize SAN=1
+
+demo: deps all
+	@./bgswitch demo
+
+bench: all
+	@echo "bench: no benchmarks yet (they arrive with the Kubernetes client)"
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/bgswitch/themes
+	install -m 0755 $(BUILD)/bgswitch $(DESTDIR)$(PREFIX)/bin/bgswitch
+	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	-install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/ 2>/dev/null
+	-install -m 0644 themes/*.theme $(DESTDIR)$(PREFIX)/share/bgswitch/themes/ 2>/dev/null
+
+clean:
+	rm -rf build bgswitch

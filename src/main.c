@@ -1,0 +1,81 @@
+/*
+ * main.c — the bgswitch command line: one binary, one table of commands.
+ *
+ * Each command is a function taking argc/argv after the command name.  The
+ * table below is also the source of `bgswitch --help`, so help and dispatch
+ * cannot drift apart.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/cli.h"
+#include "sim/sim.h"
+
+static int cmd_pending(const char *name, const char *issue);
+
+static int cmd_run(int argc, char **argv)       { (void)argc; (void)argv; return cmd_pending("run", "#4 (engine) and #5 (UI)"); }
+static int cmd_demo(int argc, char **argv)      { (void)argc; (void)argv; return cmd_pending("demo", "#5 (UI)"); }
+static int cmd_status(int argc, char **argv)    { (void)argc; (void)argv; return cmd_pending("status", "#3 (clients)"); }
+static int cmd_preflight(int argc, char **argv) { (void)argc; (void)argv; return cmd_pending("preflight", "#3 (clients)"); }
+static int cmd_rollback(int argc, char **argv)  { (void)argc; (void)argv; return cmd_pending("rollback", "#4 (engine)"); }
+static int cmd_history(int argc, char **argv)   { (void)argc; (void)argv; return cmd_pending("history", "#4 (engine)"); }
+
+static const struct cli_command commands[] = {
+	{ "run",       cmd_run,       "[-c FILE]",      "the interactive switchover (default command)" },
+	{ "demo",      cmd_demo,      "",               "the switchover screen against the embedded simulator" },
+	{ "status",    cmd_status,    "-c FILE [--json]", "observed state of both clusters, traffic and DNS" },
+	{ "preflight", cmd_preflight, "-c FILE",        "check config, credentials, permissions, connectivity" },
+	{ "rollback",  cmd_rollback,  "-c FILE",        "put traffic back on blue (headless)" },
+	{ "history",   cmd_history,   "-c FILE",        "past and current runs from the journal" },
+	{ "sim",       sim_cmd,       "--dir DIR [...]", "run the simulated Azure + AKS world" },
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static int
+cmd_pending(const char *name, const char *issue)
+{
+	fprintf(stderr, "bgswitch: '%s' is not built yet (it lands with issue %s)\n", name, issue);
+	return CLI_EXIT_UNAVAILABLE;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: bgswitch [COMMAND] [OPTIONS]\n\n"
+	    "Blue-green switchover of Azure Kubernetes Service clusters.\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %-18s %s\n", commands[i].name, commands[i].args, commands[i].help);
+	fprintf(f, "\noptions:\n"
+	    "  -h, --help     this help; COMMAND --help for a command's options\n"
+	    "  -V, --version  print the version\n\n"
+	    "exit codes: 0 ok, 1 failure, 2 usage or config error, 69 command not built yet\n"
+	    "See bgswitch(1).\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *name = "run";
+	int first = 1;
+
+	if (argc >= 2) {
+		if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+			printf("bgswitch %s\n", BGSWITCH_VERSION);
+			return 0;
+		}
+		if (argv[1][0] != '-') {
+			name = argv[1];
+			first = 2;
+		}
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return commands[i].fn(argc - first + 1, argv + first - 1);
+	fprintf(stderr, "bgswitch: unknown command '%s' (see bgswitch --help)\n", name);
+	return CLI_EXIT_USAGE;
+}
