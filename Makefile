@@ -5,7 +5,9 @@
 # installs the Debian packages that provide them.  Objects go to a directory
 # per compiler so that `make` and `CC=clang make` never mix objects.
 
-PKGS      := ncursesw libcurl libcjson openssl yaml-0.1 libmicrohttpd yajl
+# gnutls: libmicrohttpd is built on GnuTLS, and reading the verified client
+# certificate of a simulator connection needs its API.
+PKGS      := ncursesw libcurl libcjson openssl yaml-0.1 libmicrohttpd yajl gnutls
 TEST_PKGS := cmocka
 
 CC       ?= cc
@@ -27,6 +29,13 @@ OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 LDSAN    := -fsanitize=address,undefined
 endif
 
+# `make V=1` shows full command lines.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(OPT) $(WARN) $(DEFS) -I. $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
@@ -34,7 +43,9 @@ ALL_LIBS   = $(PKG_LIBS) -lpthread $(LDSAN) $(LDFLAGS)
 
 MODULES  := src azure kube sim ui
 SRCS     := $(sort $(foreach d,$(MODULES),$(wildcard $(d)/*.c)))
-OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
+# Data files compiled into the binary (the simulator's default world).
+EMBED    := $(BUILD)/gen/world_default.o
+OBJS     := $(SRCS:%.c=$(BUILD)/%.o) $(EMBED)
 LIBOBJS  := $(filter-out $(BUILD)/src/main.o,$(OBJS))
 
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -48,16 +59,26 @@ bgswitch: $(BUILD)/bgswitch
 	@cp -f $< $@
 
 $(BUILD)/bgswitch: $(OBJS)
-	$(CC) $(OPT) -o $@ $^ $(ALL_LIBS)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(OPT) -o $@ $^ $(ALL_LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -o $@ $< \
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -o $@ $< \
 	    $(LIBOBJS) $(ALL_LIBS) $(shell pkg-config --libs $(TEST_PKGS))
+
+$(BUILD)/gen/world_default.c: sim/worlds/default.yaml tools/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q)sh tools/embed.sh sim_world_default_yaml $< > $@
+
+$(BUILD)/gen/world_default.o: $(BUILD)/gen/world_default.c
+	$(Q)$(CC) $(OPT) -c -o $@ $<
 
 -include $(OBJS:.o=.d) $(TEST_BINS:=.d)
 

@@ -166,8 +166,10 @@ log_redact(char *buf)
 			p++;
 		if (*p == '"') {
 			p = mask_value(buf, p + 1, 1);
-		} else if (strncasecmp(p, "bearer ", 7) == 0 || strncasecmp(p, "basic ", 6) == 0) {
-			continue;	/* handled by the bearer pass, or mask below */
+		} else if (strncasecmp(p, "bearer ", 7) == 0) {
+			continue;	/* masked by the bearer pass above */
+		} else if (strncasecmp(p, "basic ", 6) == 0) {
+			p = mask_value(buf, p + 6, 0);
 		} else {
 			p = mask_value(buf, p, 0);
 		}

@@ -3,7 +3,7 @@
 # A no-op when everything is present; uses sudo when not root.
 set -e
 PKGS="make gcc clang pkg-config libncurses-dev libcurl4-openssl-dev libcjson-dev
-libssl-dev libyaml-dev libmicrohttpd-dev libcmocka-dev libyajl-dev tmux curl
+libssl-dev libgnutls28-dev libyaml-dev libmicrohttpd-dev libcmocka-dev libyajl-dev tmux curl
 openssl ca-certificates"
 missing=""
 for p in $PKGS; do
