@@ -100,11 +100,15 @@ log_close(void)
 	pthread_mutex_unlock(&log_lock);
 }
 
-/* Names whose values are secrets wherever they appear. */
+/* Names whose values are secrets wherever they appear: OAuth form fields,
+ * Entra and `az account get-access-token` JSON (camelCase), kubeconfig and
+ * ExecCredential members, and SAS query parameters. */
 static const char *const secret_keys[] = {
 	"client_secret", "client_assertion", "access_token", "refresh_token",
 	"id_token", "password", "secret", "token", "sig", "assertion",
-	"subject_token", "x-ms-client-secret",
+	"subject_token", "x-ms-client-secret", "accessToken", "refreshToken",
+	"idToken", "clientSecret", "clientAssertion", "client-key-data",
+	"clientKeyData", "subjectToken",
 };
 
 static int
@@ -113,35 +117,63 @@ is_key_char(int c)
 	return isalnum(c) || c == '_' || c == '-';
 }
 
-/* Replaces the value that starts at V (up to a delimiter) with "***". */
+/* Replaces the value that starts at V with "***" (shorter values with as
+ * many stars as they had characters, so the buffer never grows).  QUOTE is
+ * the closing quote character of a quoted value, or 0 for a bare one, which
+ * ends at a delimiter.  Returns where scanning should go on. */
 static char *
-mask_value(char *buf, char *v, int quoted)
+mask_value(char *v, int quote)
 {
 	char *end = v;
-	size_t tail;
+	size_t vlen, mlen;
 
-	if (quoted) {
-		while (*end != '\0' && *end != '"') {
+	if (quote != 0) {
+		while (*end != '\0' && *end != quote) {
 			if (*end == '\\' && end[1] != '\0')
 				end++;
 			end++;
 		}
 	} else {
 		while (*end != '\0' && *end != '&' && *end != ' ' && *end != ','
-		    && *end != '"' && *end != '\'' && *end != '\n' && *end != ';')
+		    && *end != '"' && *end != '\'' && *end != '\n' && *end != ';'
+		    && *end != '\t' && *end != '}')
 			end++;
 	}
-	if (end - v <= 3 && strncmp(v, "***", (size_t)(end - v)) == 0)
+	vlen = (size_t)(end - v);
+	if (vlen == 0 || (vlen <= 3 && strspn(v, "*") >= vlen))
 		return end;
-	tail = strlen(end);
-	/* "***" is never longer than what it replaces unless the value is
-	 * shorter than 3 bytes; keep the buffer size by truncating the mask. */
-	size_t vlen = (size_t)(end - v);
-	size_t mlen = vlen < 3 ? vlen : 3;
+	mlen = vlen < 3 ? vlen : 3;
 	memset(v, '*', mlen);
-	memmove(v + mlen, end, tail + 1);
-	(void)buf;
+	memmove(v + mlen, end, strlen(end) + 1);
 	return v + mlen;
+}
+
+/* Masks a value that may be quoted with " or '. */
+static char *
+mask_any(char *p)
+{
+	if (*p == '"' || *p == '\'')
+		return mask_value(p + 1, *p);
+	return mask_value(p, 0);
+}
+
+static void
+mask_pem_keys(char *buf)
+{
+	char *p = buf;
+
+	/* "-----BEGIN [RSA |EC |ENCRYPTED ]PRIVATE KEY-----" ... "-----END" */
+	while ((p = strstr(p, "PRIVATE KEY-----")) != NULL) {
+		char *body = p + 16, *end = strstr(body, "-----END");
+
+		if (end == NULL)
+			end = body + strlen(body);
+		if (end - body > 3) {
+			memcpy(body, "***", 3);
+			memmove(body + 3, end, strlen(end) + 1);
+		}
+		p = body + 3;
+	}
 }
 
 char *
@@ -151,27 +183,38 @@ log_redact(char *buf)
 
 	if (buf == NULL)
 		return NULL;
-	/* "Authorization: Bearer xyz" / "Bearer xyz" anywhere. */
-	for (p = buf; (p = strcasestr(p, "bearer ")) != NULL;) {
-		p += 7;
-		while (*p == ' ')
+	mask_pem_keys(buf);
+	/* "Bearer xyz" anywhere, whatever the whitespace after the scheme. */
+	for (p = buf; (p = strcasestr(p, "bearer")) != NULL;) {
+		p += 6;
+		if (*p != ' ' && *p != '\t')
+			continue;
+		while (*p == ' ' || *p == '\t')
 			p++;
-		p = mask_value(buf, p, 0);
+		p = mask_value(p, 0);
 	}
+	/* "Authorization: SCHEME credentials" for any scheme (Basic,
+	 * Negotiate, SharedKey, ...): the credentials go, the scheme stays. */
 	for (p = buf; (p = strcasestr(p, "authorization")) != NULL;) {
 		p += 13;
-		if (*p == '"')
+		if (*p == '"' || *p == '\'')
 			p++;
 		while (*p == ':' || *p == ' ' || *p == '=')
 			p++;
-		if (*p == '"') {
-			p = mask_value(buf, p + 1, 1);
-		} else if (strncasecmp(p, "bearer ", 7) == 0) {
-			continue;	/* masked by the bearer pass above */
-		} else if (strncasecmp(p, "basic ", 6) == 0) {
-			p = mask_value(buf, p + 6, 0);
+		if (*p == '"' || *p == '\'') {
+			p = mask_any(p);
+			continue;
+		}
+		char *word = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n')
+			p++;
+		if (*p == ' ' || *p == '\t') {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p != '\0' && *p != '\n')
+				p = mask_value(p, 0);
 		} else {
-			p = mask_value(buf, p, 0);
+			p = mask_value(word, 0);	/* a bare credential */
 		}
 	}
 	for (p = buf; *p != '\0'; p++) {
@@ -184,19 +227,17 @@ log_redact(char *buf)
 			if (strncasecmp(p, secret_keys[i], n) != 0 || is_key_char((unsigned char)p[n]))
 				continue;
 			q = p + n;
-			if (*q == '"')
-				q++;		/* JSON member name closes */
+			if (*q == '"' || *q == '\'')
+				q++;		/* a quoted member name closes */
 			while (*q == ' ')
 				q++;
 			if (*q != ':' && *q != '=')
 				break;
 			q++;
-			while (*q == ' ')
+			while (*q == ' ' || *q == '\t')
 				q++;
-			if (*q == '"')
-				p = mask_value(buf, q + 1, 1) - 1;
-			else if (*q != '\0' && *q != '{' && *q != '[')
-				p = mask_value(buf, q, 0) - 1;
+			if (*q != '\0' && *q != '{' && *q != '[' && *q != '\n')
+				p = mask_any(q) - 1;
 			break;
 		}
 	}

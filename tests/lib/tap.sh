@@ -6,7 +6,7 @@
 #   t_is GOT WANT "what"            -> equality check, prints both on failure
 #   t_skip "what" "why"
 #   sim_up [ARGS...]                -> starts `bgswitch sim` in $SIM_DIR, waits for ready
-#   sim_down                        -> stops it (SIGTERM) and checks it exited 0
+#   sim_down                        -> stops it (SIGTERM); one TAP line: it exited 0
 BGSWITCH=${BGSWITCH:-$PWD/bgswitch}
 T_N=0
 T_FAILED=0
@@ -68,6 +68,12 @@ sim_down() {
     wait "$SIM_PID"
     rc=$?
     SIM_PID=
+    # Under `make sanitize` a sanitizer report makes the simulator exit
+    # non-zero, so this line is where such a report fails the test.
+    t_is "$rc" 0 "the simulator stopped cleanly on SIGTERM (no sanitizer report)"
+    if [ "$rc" -ne 0 ]; then
+        tail -n 40 "$SIM_LOG" | sed 's/^/#   /'
+    fi
     if [ "${KEEP_SIM_DIR:-0}" != 1 ]; then rm -rf "$SIM_DIR"; fi
     return $rc
 }

@@ -33,6 +33,10 @@ test_redact_headers(void **state)
 	(void)state;
 	redact_is("Authorization: Bearer eyJ0eXAiOiJKV1Qi.abc.def", "Authorization: Bearer ***");
 	redact_is("authorization: Basic dXNlcjpwYXNz", "authorization: Basic ***");
+	redact_is("Authorization: Negotiate YIIabc", "Authorization: Negotiate ***");
+	redact_is("authorization: SharedKey acct:SIG", "authorization: SharedKey ***");
+	redact_is("Authorization: opaquetoken", "Authorization: ***");
+	redact_is("Bearer\tSECRET", "Bearer\t***");
 	redact_is("> GET / HTTP/1.1\nAuthorization: Bearer tok\nHost: x",
 	    "> GET / HTTP/1.1\nAuthorization: Bearer ***\nHost: x");
 }
@@ -57,6 +61,14 @@ test_redact_json(void **state)
 	redact_is("{\"token\": \"k8s-token-value\", \"name\": \"u\"}",
 	    "{\"token\": \"***\", \"name\": \"u\"}");
 	redact_is("{\"password\":\"with \\\"quote\\\" inside\"}", "{\"password\":\"***\"}");
+	/* az account get-access-token prints camelCase. */
+	redact_is("{\"accessToken\": \"eyJ0\", \"expiresOn\": \"2026\"}",
+	    "{\"accessToken\": \"***\", \"expiresOn\": \"2026\"}");
+	redact_is("{'token': 'SECRET'}", "{'token': '***'}");
+	redact_is("password: 'SECRET'", "password: '***'");
+	redact_is("    client-key-data: LS0tLS1CRUdJTg==", "    client-key-data: ***");
+	redact_is("key -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----",
+	    "key -----BEGIN PRIVATE KEY-----***-----END PRIVATE KEY-----");
 }
 
 static void
