@@ -107,7 +107,7 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/bgswitch/themes
 	install -m 0755 $(BUILD)/bgswitch $(DESTDIR)$(PREFIX)/bin/bgswitch
 	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	-install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/ 2>/dev/null
+	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	-install -m 0644 themes/*.theme $(DESTDIR)$(PREFIX)/share/bgswitch/themes/ 2>/dev/null
 
 clean:

@@ -32,6 +32,7 @@ echo "$err" | grep -qE "world.yaml:[0-9]+:[0-9]+:"; t_ok $? "and the error names
 make -s install PREFIX=/usr DESTDIR="$d/root" >/dev/null 2>&1; t_ok $? "make install DESTDIR=... succeeds"
 [ -x "$d/root/usr/bin/bgswitch" ]; t_ok $? "installs the binary"
 [ -f "$d/root/usr/share/man/man1/bgswitch.1" ]; t_ok $? "installs bgswitch(1)"
+[ -f "$d/root/usr/share/man/man5/bgswitch.yaml.5" ]; t_ok $? "installs bgswitch.yaml(5)"
 if command -v man >/dev/null 2>&1; then
     MANWIDTH=80 man -l "$d/root/usr/share/man/man1/bgswitch.1" 2>&1 | grep -q "SIMULATOR WORLD FILE"
     t_ok $? "the man page renders and documents the world file"
