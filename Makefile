@@ -108,7 +108,8 @@ install: all
 	install -m 0755 $(BUILD)/bgswitch $(DESTDIR)$(PREFIX)/bin/bgswitch
 	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	-install -m 0644 themes/*.theme $(DESTDIR)$(PREFIX)/share/bgswitch/themes/ 2>/dev/null
+	@for f in themes/*.theme; do [ ! -f "$$f" ] || \
+	    install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/bgswitch/themes/; done
 
 clean:
 	rm -rf build bgswitch
