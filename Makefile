@@ -39,7 +39,7 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(OPT) $(WARN) $(DEFS) -I. $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
-ALL_LIBS   = $(PKG_LIBS) -lpthread $(LDSAN) $(LDFLAGS)
+ALL_LIBS   = $(PKG_LIBS) -lpthread -lm $(LDSAN) $(LDFLAGS)
 
 MODULES  := src azure kube sim ui
 SRCS     := $(sort $(foreach d,$(MODULES),$(wildcard $(d)/*.c)))
