@@ -48,6 +48,9 @@ EMBED    := $(BUILD)/gen/world_default.o
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o) $(EMBED)
 LIBOBJS  := $(filter-out $(BUILD)/src/main.o,$(OBJS))
 
+BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
+
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -99,8 +102,15 @@ sanitize: deps
 demo: deps all
 	@./bgswitch demo
 
-bench: all
-	@echo "bench: no benchmarks yet (they arrive with the Kubernetes client)"
+# Speed and memory targets (PRODUCT.md §7) are measured here, never
+# asserted in timed tests.  Each benchmark prints its own numbers.
+bench: all $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+
+$(BUILD)/bench/%: tests/bench/%.c $(LIBOBJS)
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBOBJS) $(ALL_LIBS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
