@@ -268,7 +268,7 @@ host_is_loopback(const char *host)
  * will use, with HOST and ORIGIN ("scheme://host:port") filled. */
 static CURLU *
 url_parse(const char *url, char *host, size_t hostlen, char *origin, size_t originlen,
-    int *loopback, enum http_error *kind, char *err, size_t errlen)
+    int allow_imds, int *loopback, int *imds, enum http_error *kind, char *err, size_t errlen)
 {
 	CURLU *u;
 	CURLUcode rc;
@@ -305,7 +305,12 @@ url_parse(const char *url, char *host, size_t hostlen, char *origin, size_t orig
 		goto fail;
 	}
 	*loopback = host_is_loopback(h);
-	if (strcmp(scheme, "http") == 0 && !*loopback) {
+	/* Azure's instance metadata service (managed identity tokens) is plain
+	 * http on the link-local 169.254.169.254:80 by design: it is answered
+	 * by the host the VM runs on and never routed.  It is the one
+	 * non-loopback plain-http peer, and only for requests that ask. */
+	*imds = allow_imds && strcmp(h, "169.254.169.254") == 0 && strcmp(port, "80") == 0;
+	if (strcmp(scheme, "http") == 0 && !*loopback && !*imds) {
 		*kind = HTTP_ERR_POLICY;
 		set_err(err, errlen, "plain http to %s refused: only https, or http to "
 		    "a loopback address, is allowed", host);
@@ -330,11 +335,12 @@ http_url_check(const char *url, char *err, size_t errlen)
 {
 	char host[256], origin[320];
 	enum http_error kind;
-	int loopback;
+	int loopback, imds;
 	CURLU *u;
 
 	pthread_once(&global_once, global_init);
-	u = url_parse(url, host, sizeof host, origin, sizeof origin, &loopback, &kind, err, errlen);
+	u = url_parse(url, host, sizeof host, origin, sizeof origin, 0, &loopback, &imds, &kind, err,
+	    errlen);
 	if (u == NULL)
 		return -1;
 	curl_url_cleanup(u);
@@ -1142,7 +1148,7 @@ http_do(struct http_client *c, const struct http_request *req, struct http_respo
 	const char *method;
 	long long t0 = http_now_ms(), tmo;
 	long connect_ms;
-	int by_deadline = 0, streaming, loopback = 0;
+	int by_deadline = 0, streaming, loopback = 0, imds = 0;
 	CURL *e;
 
 	if (resp == NULL)
@@ -1157,8 +1163,8 @@ http_do(struct http_client *c, const struct http_request *req, struct http_respo
 		fail(resp, HTTP_ERR_INVALID, "invalid HTTP method");
 		goto done;
 	}
-	u = url_parse(req->url, host, sizeof host, origin, sizeof origin, &loopback, &resp->err,
-	    resp->error, sizeof resp->error);
+	u = url_parse(req->url, host, sizeof host, origin, sizeof origin, req->allow_imds, &loopback,
+	    &imds, &resp->err, resp->error, sizeof resp->error);
 	if (u == NULL)
 		goto done;
 	for (const char *const *h = req->headers; h != NULL && *h != NULL; h++) {
@@ -1222,9 +1228,9 @@ http_do(struct http_client *c, const struct http_request *req, struct http_respo
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
 #endif
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, req->follow_redirects && !imds ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
-	if (loopback)
+	if (loopback || imds)
 		/* Loopback stays loopback: no proxy from the environment may
 		 * carry a plain-text request off the machine (and a remote
 		 * proxy could not reach our 127.0.0.1 anyway). */

@@ -89,7 +89,11 @@ struct http_request {
 	http_stream_fn on_data;		/* streaming mode when set */
 	void *stream_ctx;
 	struct http_cancel *cancel;	/* may be NULL */
+	int allow_imds;			/* also allow plain http to exactly 169.254.169.254:80
+					 * (Azure IMDS: link-local, answered by the host);
+					 * no proxy and no redirects for it */
 };
+#define HTTP_HAVE_IMDS_ALLOWANCE 1
 
 struct http_header {
 	char *name;			/* as sent by the server */

@@ -756,6 +756,22 @@ test_plain_http_refused(void **state)
 		assert_int_equal(rs.status, 0);
 		http_response_free(&rs);
 	}
+	/* The IMDS allowance is exactly 169.254.169.254:80, and only for a
+	 * request that asks for it. */
+	const struct { const char *url; int allow; } imds[] = {
+		{ "http://169.254.169.254/metadata/identity/oauth2/token", 0 },
+		{ "http://169.254.169.253/metadata/identity/oauth2/token", 1 },
+		{ "http://169.254.169.254:8080/metadata/identity/oauth2/token", 1 },
+		{ "http://169.254.169.254.example.com/metadata", 1 },
+	};
+	for (size_t i = 0; i < sizeof imds / sizeof imds[0]; i++) {
+		struct http_request rq = { .url = imds[i].url, .allow_imds = imds[i].allow };
+		struct http_response rs;
+
+		assert_int_equal(http_do(c, &rq, &rs), -1);
+		assert_int_equal(rs.err, HTTP_ERR_POLICY);
+		http_response_free(&rs);
+	}
 	assert_int_equal(atomic_load(&s->requests), 1);
 	assert_int_equal(atomic_load(&s->connections), conns);
 
