@@ -15,10 +15,14 @@ trap 'rm -rf "$out"' EXIT
 pass=0 fail=0 skip=0 broken=""
 
 tally() {   # tally NAME LOGFILE EXITCODE
+    # cmocka marks a skipped test "not ok N # SKIP"; TAP's own form is
+    # "ok N # SKIP".  Both count as skipped, neither as passed or failed.
     p=$(grep -Ec '^ok [0-9]+' "$2" | tr -d ' ')
-    s=$(grep -Ec '^ok [0-9]+.*# (SKIP|skip)' "$2" | tr -d ' ')
+    s=$(grep -Ec '^(not )?ok [0-9]+.*# (SKIP|skip)' "$2" | tr -d ' ')
+    ps=$(grep -Ec '^ok [0-9]+.*# (SKIP|skip)' "$2" | tr -d ' ')
     f=$(grep -Ec '^not ok [0-9]+' "$2" | tr -d ' ')
-    p=$((p - s))
+    p=$((p - ps))
+    f=$((f - (s - ps)))
     # A runner that died without reporting a failure still failed.
     if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then
         f=1
