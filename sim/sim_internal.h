@@ -17,6 +17,7 @@
 #define BGSWITCH_SIM_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -124,7 +125,7 @@ struct sim_world {
 	char resource_group[128];
 	char location[64];
 	struct sim_faults faults;
-	volatile int stopping;
+	_Atomic int stopping;		/* read without the lock (ticker, streams) */
 	unsigned int rng;		/* rand_r state for fault decisions */
 };
 

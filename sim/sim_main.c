@@ -313,6 +313,8 @@ sim_start(const struct sim_opts *o, char *err, size_t errlen)
 		snprintf(ready, sizeof ready, "%s/ready", abs);
 		unlink(ready);
 	}
+	atomic_store(&sim_world.stopping, 0);
+	memset(&sim_world.faults, 0, sizeof sim_world.faults);
 	sim_world.rng = (unsigned int)getpid();
 	sim_world.plain_http = o->plain_http;
 	if (!o->plain_http && sim_tls_init(&sim_tls, err, errlen) != 0)
@@ -364,7 +366,7 @@ sim_stop(void)
 	char ready[1100];
 
 	pthread_mutex_lock(&sim_world.lock);
-	sim_world.stopping = 1;
+	atomic_store(&sim_world.stopping, 1);
 	pthread_cond_broadcast(&sim_world.changed);
 	pthread_mutex_unlock(&sim_world.lock);
 	sim_ticker_stop();

@@ -81,7 +81,7 @@ sim_time_arm(int64_t epoch_ms, char *buf, size_t n)
 int
 sim_stopping(void)
 {
-	return sim_world.stopping;
+	return atomic_load(&sim_world.stopping);
 }
 
 void
@@ -167,7 +167,7 @@ static void *
 ticker_main(void *arg)
 {
 	(void)arg;
-	while (!sim_world.stopping) {
+	while (!atomic_load(&sim_world.stopping)) {
 		struct timespec ts = { 0, 50 * 1000000L };
 		int64_t now;
 
