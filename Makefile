@@ -56,7 +56,13 @@ TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps check unit sanitize install clean demo bench check-layout
 
+# ./bgswitch is the normal build; a sanitizer build stays in its own
+# directory so that `make sanitize` never leaves a slow binary behind.
+ifeq ($(SAN),1)
+all: $(BUILD)/bgswitch
+else
 all: $(BUILD)/bgswitch bgswitch
+endif
 
 bgswitch: $(BUILD)/bgswitch
 	@cp -f $< $@

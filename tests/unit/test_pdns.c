@@ -1,0 +1,924 @@
+/*
+ * test_pdns.c — Private DNS record sets: parse, change the target with
+ * If-Match, 412 when the record changed behind our back, restore, status.
+ *
+ * A libmicrohttpd server on 127.0.0.1 plays Entra's token endpoint and ARM
+ * holding one record set, which starts as a real example
+ * (RecordSetAGet.json, or RecordSetCNAMEPut.json's answer; see
+ * tests/fixtures/azure/SOURCES.md): GET answers it with its etag in the
+ * body as the examples do, PUT checks If-Match, keeps what it is sent,
+ * bumps the etag and answers like RecordSetAPut.json.  The last test runs
+ * against the simulator's zone priv.contoso.com.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "azure/arm.h"
+#include "azure/credential.h"
+#include "azure/pdns.h"
+#include "sim/sim.h"
+#include "src/http.h"
+#include "src/log.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <ftw.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define FIX "tests/fixtures/azure/"
+#define ZONE "/subscriptions/subscriptionId/resourceGroups/resourceGroup1/providers/" \
+	"Microsoft.Network/privateDnsZones/privatezone1.com"
+#define RECA ZONE "/A/recorda"
+#define RECC ZONE "/CNAME/recordcname"
+
+/* ---- the scripted ARM ------------------------------------------------------------------ */
+
+struct rq {
+	char method[8];
+	char path[512];
+	char if_match[256];
+	char query[1024];		/* "k=v&k=v", values decoded */
+	char *body;			/* NUL-terminated, "" when none */
+};
+
+struct reply {
+	unsigned status;
+	char *body;			/* malloc'd */
+	char hdr[4][2][800];
+	int nh;
+};
+
+struct srv;
+typedef void (*route_fn)(struct srv *s, const struct rq *q, struct reply *r);
+
+struct srv {
+	struct MHD_Daemon *d;
+	char base[64];
+	route_fn route;
+	void *ctx;
+	pthread_mutex_t lock;
+	char log[64][600];
+	int nlog;
+};
+
+static void
+hdr(struct reply *r, const char *name, const char *value)
+{
+	if (r->nh < 4) {
+		snprintf(r->hdr[r->nh][0], sizeof r->hdr[0][0], "%s", name);
+		snprintf(r->hdr[r->nh][1], sizeof r->hdr[0][1], "%s", value);
+		r->nh++;
+	}
+}
+
+static void
+reply(struct reply *r, unsigned status, const char *body)
+{
+	free(r->body);
+	r->status = status;
+	r->body = strdup(body != NULL ? body : "");
+}
+
+static void
+reply_json(struct reply *r, unsigned status, const cJSON *j)
+{
+	char *t = cJSON_PrintUnformatted(j);
+
+	reply(r, status, t);
+	free(t);
+}
+
+static enum MHD_Result
+collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct rq *q = cls;
+	size_t n = strlen(q->query);
+
+	(void)kind;
+	snprintf(q->query + n, sizeof q->query - n, "%s%s=%s", n ? "&" : "", key,
+	    value != NULL ? value : "");
+	return MHD_YES;
+}
+
+struct upload {
+	char *buf;
+	size_t len;
+};
+
+static enum MHD_Result
+handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+    const char *version, const char *data, size_t *size, void **con_cls)
+{
+	struct srv *s = cls;
+	struct upload *up = *con_cls;
+	struct rq q;
+	struct reply r = { 0 };
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	const char *v;
+
+	(void)version;
+	if (up == NULL) {
+		up = calloc(1, sizeof *up);
+		*con_cls = up;
+		return up != NULL ? MHD_YES : MHD_NO;
+	}
+	if (*size > 0) {
+		char *nb = realloc(up->buf, up->len + *size + 1);
+
+		if (nb == NULL)
+			return MHD_NO;
+		memcpy(nb + up->len, data, *size);
+		up->buf = nb;
+		up->len += *size;
+		nb[up->len] = '\0';
+		*size = 0;
+		return MHD_YES;
+	}
+	memset(&q, 0, sizeof q);
+	snprintf(q.method, sizeof q.method, "%s", method);
+	snprintf(q.path, sizeof q.path, "%s", url);
+	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-Match");
+	snprintf(q.if_match, sizeof q.if_match, "%s", v != NULL ? v : "");
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
+	q.body = up->buf != NULL ? up->buf : "";
+	reply(&r, 404, "{\"error\":{\"code\":\"NoRoute\",\"message\":\"no route\"}}");
+	if (strstr(url, "/oauth2/v2.0/token") != NULL) {
+		reply(&r, 200, "{\"token_type\":\"Bearer\",\"expires_in\":3600,\"access_token\":\"tok\"}");
+	} else {
+		pthread_mutex_lock(&s->lock);
+		if (s->nlog < 64)
+			snprintf(s->log[s->nlog++], sizeof s->log[0], "%s %s", method, url);
+		pthread_mutex_unlock(&s->lock);
+		s->route(s, &q, &r);
+	}
+	resp = MHD_create_response_from_buffer(strlen(r.body), r.body, MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	for (int i = 0; i < r.nh; i++)
+		MHD_add_response_header(resp, r.hdr[i][0], r.hdr[i][1]);
+	ret = MHD_queue_response(conn, r.status, resp);
+	MHD_destroy_response(resp);
+	free(r.body);
+	return ret;
+}
+
+static void
+completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct upload *up = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (up != NULL) {
+		free(up->buf);
+		free(up);
+		*con_cls = NULL;
+	}
+}
+
+static struct srv *
+srv_start(route_fn route, void *ctx)
+{
+	struct srv *s = calloc(1, sizeof *s);
+	struct sockaddr_in sa;
+	const union MHD_DaemonInfo *info;
+
+	assert_non_null(s);
+	s->route = route;
+	s->ctx = ctx;
+	pthread_mutex_init(&s->lock, NULL);
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
+	    NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
+	assert_non_null(s->d);
+	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	assert_non_null(info);
+	snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", info->port);
+	return s;
+}
+
+static void
+srv_stop(struct srv *s)
+{
+	MHD_stop_daemon(s->d);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/* ---- the client under test ------------------------------------------------------------ */
+
+struct env {
+	const char *kv[4][2];
+};
+
+static const char *
+env_get(void *ctx, const char *name)
+{
+	struct env *e = ctx;
+
+	for (int i = 0; i < 4; i++)
+		if (e->kv[i][0] != NULL && strcmp(e->kv[i][0], name) == 0)
+			return e->kv[i][1];
+	return NULL;
+}
+
+struct fixture {
+	struct srv *s;
+	struct env env;
+	struct az_cred *cred;
+	struct arm_client *arm;
+};
+
+static void
+fixture_init(struct fixture *f, route_fn route, void *ctx)
+{
+	struct az_cred_config cc = { .kind = AZ_CRED_ENVIRONMENT };
+	struct arm_client_config ac = { 0 };
+	char err[512];
+
+	memset(f, 0, sizeof *f);
+	f->s = srv_start(route, ctx);
+	f->env.kv[0][0] = "AZURE_TENANT_ID";
+	f->env.kv[0][1] = "tenant-1";
+	f->env.kv[1][0] = "AZURE_CLIENT_ID";
+	f->env.kv[1][1] = "client-1";
+	f->env.kv[2][0] = "AZURE_CLIENT_SECRET";
+	f->env.kv[2][1] = "secret-1";
+	f->env.kv[3][0] = "AZURE_AUTHORITY_HOST";
+	f->env.kv[3][1] = f->s->base;
+	cc.getenv_fn = env_get;
+	cc.getenv_ctx = &f->env;
+	f->cred = az_cred_new(&cc, err, sizeof err);
+	if (f->cred == NULL)
+		fail_msg("az_cred_new: %s", err);
+	ac.endpoint = f->s->base;
+	ac.scope = "https://management.azure.com/.default";
+	ac.cred = f->cred;
+	ac.max_attempts = 3;
+	ac.backoff_base_ms = 10;
+	ac.backoff_cap_ms = 40;
+	ac.poll_min_ms = 5;
+	ac.poll_max_ms = 20;
+	ac.poll_default_ms = 10;
+	ac.call_timeout_ms = 10000;
+	ac.lro_timeout_ms = 10000;
+	f->arm = arm_client_new(&ac, err, sizeof err);
+	if (f->arm == NULL)
+		fail_msg("arm_client_new: %s", err);
+}
+
+static void
+fixture_done(struct fixture *f)
+{
+	arm_client_free(f->arm);
+	az_cred_free(f->cred);
+	srv_stop(f->s);
+}
+
+/* ---- real examples ---------------------------------------------------------------------- */
+
+static cJSON *
+load_json(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *text;
+	long n;
+	cJSON *j;
+
+	if (fp == NULL)
+		fail_msg("cannot open %s (tests run from the repository root)", path);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	text = calloc(1, (size_t)n + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	j = cJSON_Parse(text);
+	free(text);
+	assert_non_null(j);
+	return j;
+}
+
+/* responses.STATUS.body of a real example, detached. */
+static cJSON *
+example_body(const char *file, const char *status)
+{
+	cJSON *j = load_json(file), *b;
+
+	b = cJSON_DetachItemFromObject(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "responses"),
+	    status), "body");
+	cJSON_Delete(j);
+	assert_non_null(b);
+	return b;
+}
+
+/* ---- parsing ------------------------------------------------------------------------------ */
+
+static void
+test_parse_examples(void **state)
+{
+	cJSON *b = example_body(FIX "privatedns/RecordSetAGet.json", "200");
+	struct pdns_record r;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(pdns_parse(b, NULL, &r, err, sizeof err), 0);
+	assert_string_equal(r.type, "A");
+	assert_string_equal(r.name, "recorda");
+	assert_string_equal(r.id, RECA);
+	assert_string_equal(r.fqdn, "recorda.privatezone1.com.");
+	assert_string_equal(r.etag, "00000000-0000-0000-0000-000000000000");
+	assert_int_equal(r.ttl, 3600);
+	assert_int_equal(r.ntargets, 1);
+	assert_string_equal(r.targets[0], "1.2.3.4");
+	assert_false(r.auto_registered);
+	/* A header ETag wins over the body's. */
+	assert_int_equal(pdns_parse(b, "\"hdr\"", &r, err, sizeof err), 0);
+	assert_string_equal(r.etag, "\"hdr\"");
+	cJSON_Delete(b);
+
+	b = example_body(FIX "privatedns/RecordSetCNAMEPut.json", "200");
+	assert_int_equal(pdns_parse(b, NULL, &r, err, sizeof err), 0);
+	assert_string_equal(r.type, "CNAME");
+	assert_int_equal(r.ntargets, 1);
+	assert_string_equal(r.targets[0], "contoso.com");
+	cJSON_Delete(b);
+
+	/* The type from the id when "type" is absent; other types refused. */
+	b = cJSON_Parse("{\"id\":\"" ZONE "/A/x\",\"properties\":{\"aRecords\":[{\"ipv4Address\":"
+	    "\"10.0.0.1\"},{\"ipv4Address\":\"10.0.0.2\"},{}]}}");
+	assert_int_equal(pdns_parse(b, NULL, &r, err, sizeof err), 0);
+	assert_string_equal(r.type, "A");
+	assert_int_equal(r.ntargets, 2);
+	cJSON_Delete(b);
+	b = cJSON_Parse("{\"type\":\"Microsoft.Network/privateDnsZones/TXT\",\"properties\":{}}");
+	assert_int_equal(pdns_parse(b, NULL, &r, err, sizeof err), PDNS_E_INVALID);
+	assert_non_null(strstr(err, "TXT"));
+	cJSON_Delete(b);
+	assert_int_equal(pdns_parse(NULL, NULL, &r, err, sizeof err), PDNS_E_BODY);
+	b = cJSON_Parse("{\"properties\":[]}");
+	assert_int_equal(pdns_parse(b, NULL, &r, err, sizeof err), PDNS_E_BODY);
+	cJSON_Delete(b);
+}
+
+static void
+test_record_id_and_status(void **state)
+{
+	struct pdns_record r;
+	cJSON *b = example_body(FIX "privatedns/RecordSetAGet.json", "200"), *o;
+	char id[512], err[256], *text;
+
+	(void)state;
+	assert_int_equal(pdns_record_id(id, sizeof id, "subscriptionId", "resourceGroup1",
+	    "privatezone1.com", "A", "recorda"), 0);
+	assert_string_equal(id, RECA);
+	assert_int_equal(pdns_record_id(id, sizeof id, "s", "rg", "z", "TXT", "a"), -1);
+	assert_int_equal(pdns_record_id(id, sizeof id, "s", "rg", "z", "A", "a/b"), -1);
+	assert_int_equal(pdns_parse(b, NULL, &r, err, sizeof err), 0);
+	o = pdns_status_json(&r, "1.2.3.4", "10.10.2.4");
+	text = cJSON_PrintUnformatted(o);
+	assert_string_equal(text, "{\"fqdn\":\"recorda.privatezone1.com\",\"type\":\"A\",\"ttl\":3600,"
+	    "\"targets\":[\"1.2.3.4\"],\"pointsTo\":\"blue\"}");
+	free(text);
+	cJSON_Delete(o);
+	assert_string_equal(pdns_points_to(&r, "10.10.1.4", "1.2.3.4"), "green");
+	assert_string_equal(pdns_points_to(&r, "10.10.1.4", "10.10.2.4"), "other");
+	assert_string_equal(pdns_points_to(&r, NULL, NULL), "other");
+	/* CNAMEs compare like DNS names. */
+	r.ntargets = 1;
+	snprintf(r.targets[0], sizeof r.targets[0], "AKS-Green.priv.contoso.com.");
+	assert_string_equal(pdns_points_to(&r, "aks-blue.priv.contoso.com",
+	    "aks-green.priv.contoso.com"), "green");
+	/* Two A records are neither single target. */
+	r.ntargets = 2;
+	snprintf(r.targets[0], sizeof r.targets[0], "10.10.1.4");
+	snprintf(r.targets[1], sizeof r.targets[1], "10.10.2.4");
+	assert_string_equal(pdns_points_to(&r, "10.10.1.4", "10.10.2.4"), "other");
+	cJSON_Delete(b);
+}
+
+/* ---- the fake zone ------------------------------------------------------------------------------ */
+
+struct recstate {
+	pthread_mutex_t lock;
+	cJSON *rec;
+	int etag, puts;
+	int meddle;			/* someone else writes before our next PUT lands */
+	int ignore_puts;
+	char last_if_match[256];
+	cJSON *last_put;
+};
+
+static void
+rec_set_etag(struct recstate *g)
+{
+	char e[64];
+
+	snprintf(e, sizeof e, "etag-%d", g->etag);
+	cJSON_DeleteItemFromObject(g->rec, "etag");
+	cJSON_AddStringToObject(g->rec, "etag", e);
+}
+
+static void
+route_rec(struct srv *s, const struct rq *q, struct reply *r)
+{
+	struct recstate *g = s->ctx;
+	const char *id = cJSON_GetObjectItem(g->rec, "id")->valuestring;
+	char e[64];
+
+	pthread_mutex_lock(&g->lock);
+	hdr(r, "x-ms-request-id", "rid-pdns");
+	if (strcasecmp(q->path, id) != 0) {
+		reply(r, 404, "{\"error\":{\"code\":\"NotFound\",\"message\":\"The resource record "
+		    "'nope' does not exist in resource group 'resourceGroup1' of subscription "
+		    "'subscriptionId'.\"}}");
+	} else if (strcmp(q->method, "GET") == 0) {
+		reply_json(r, 200, g->rec);
+	} else if (strcmp(q->method, "PUT") == 0) {
+		g->puts++;
+		snprintf(g->last_if_match, sizeof g->last_if_match, "%s", q->if_match);
+		cJSON_Delete(g->last_put);
+		g->last_put = cJSON_Parse(q->body);
+		if (g->meddle) {
+			g->meddle = 0;
+			g->etag++;
+			rec_set_etag(g);
+		}
+		snprintf(e, sizeof e, "etag-%d", g->etag);
+		if (strcmp(q->if_match, e) != 0) {
+			reply(r, 412, "{\"error\":{\"code\":\"PreconditionFailed\",\"message\":\"The "
+			    "Record set recorda has been modified (etag mismatch).\"}}");
+		} else {
+			cJSON *props = cJSON_Duplicate(cJSON_GetObjectItem(g->last_put, "properties"), 1);
+			cJSON *fq = cJSON_Duplicate(cJSON_GetObjectItem(cJSON_GetObjectItem(g->rec,
+			    "properties"), "fqdn"), 1);
+
+			if (!g->ignore_puts) {
+				/* The service keeps fqdn and isAutoRegistered itself. */
+				cJSON_AddItemToObject(props, "fqdn", fq);
+				cJSON_AddFalseToObject(props, "isAutoRegistered");
+				cJSON_ReplaceItemInObject(g->rec, "properties", props);
+			} else {
+				cJSON_Delete(props);
+				cJSON_Delete(fq);
+			}
+			g->etag++;
+			rec_set_etag(g);
+			reply_json(r, 200, g->rec);
+		}
+	}
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void
+rec_init(struct recstate *g, cJSON *rec)
+{
+	memset(g, 0, sizeof *g);
+	pthread_mutex_init(&g->lock, NULL);
+	g->rec = rec;
+	g->etag = 1;
+	rec_set_etag(g);
+}
+
+static void
+rec_done(struct recstate *g)
+{
+	cJSON_Delete(g->rec);
+	cJSON_Delete(g->last_put);
+	pthread_mutex_destroy(&g->lock);
+}
+
+/* ---- writes ---------------------------------------------------------------------------------------- */
+
+static void
+test_a_put_if_match(void **state)
+{
+	struct recstate g;
+	struct fixture f;
+	struct pdns_change ch;
+	const char *green[] = { "10.10.2.4" };
+	cJSON *p;
+	char err[512] = "";
+
+	(void)state;
+	rec_init(&g, example_body(FIX "privatedns/RecordSetAGet.json", "200"));
+	fixture_init(&f, route_rec, &g);
+	if (pdns_set_targets(f.arm, RECA, green, 1, 60, NULL, NULL, &ch, err, sizeof err) != 0)
+		fail_msg("set: %s", err);
+	assert_int_equal(ch.changed, 1);
+	assert_string_equal(g.last_if_match, "etag-1");
+	/* The PUT keeps the metadata, drops the read-only fields. */
+	p = cJSON_GetObjectItem(g.last_put, "properties");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(p, "metadata"),
+	    "key1")->valuestring, "value1");
+	assert_int_equal(cJSON_GetObjectItem(p, "ttl")->valueint, 60);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(p, "aRecords")), 1);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p, "aRecords"),
+	    0), "ipv4Address")->valuestring, "10.10.2.4");
+	assert_null(cJSON_GetObjectItem(p, "fqdn"));
+	assert_null(cJSON_GetObjectItem(p, "isAutoRegistered"));
+	assert_null(cJSON_GetObjectItem(g.last_put, "etag"));
+	/* before / after. */
+	assert_string_equal(ch.before.targets[0], "1.2.3.4");
+	assert_int_equal(ch.before.ttl, 3600);
+	assert_string_equal(ch.after.targets[0], "10.10.2.4");
+	assert_int_equal(ch.after.ttl, 60);
+	assert_string_equal(ch.after.etag, "etag-2");
+	assert_string_equal(cJSON_GetObjectItem(ch.before_json, "etag")->valuestring, "etag-1");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(ch.before_json, "properties"), "aRecords"), 0),
+	    "ipv4Address")->valuestring, "1.2.3.4");
+	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(ch.before_json, "properties"), "fqdn"));
+	assert_string_equal(cJSON_GetObjectItem(ch.after_json, "etag")->valuestring, "etag-2");
+	pdns_change_free(&ch);
+
+	/* The same target again with the current ETag: nothing written. */
+	assert_int_equal(pdns_set_targets(f.arm, RECA, green, 1, 0, "etag-2", NULL, &ch, err,
+	    sizeof err), 0);
+	assert_int_equal(ch.changed, 0);
+	assert_int_equal(g.puts, 1);
+	pdns_change_free(&ch);
+	fixture_done(&f);
+	rec_done(&g);
+}
+
+static void
+test_412(void **state)
+{
+	struct recstate g;
+	struct fixture f;
+	struct pdns_change ch;
+	const char *green[] = { "10.10.2.4" };
+	char err[512] = "";
+
+	(void)state;
+	rec_init(&g, example_body(FIX "privatedns/RecordSetAGet.json", "200"));
+	fixture_init(&f, route_rec, &g);
+	/* The journal's ETag is stale: the record changed since. */
+	assert_int_equal(pdns_set_targets(f.arm, RECA, green, 1, 0, "etag-0", NULL, &ch, err,
+	    sizeof err), ARM_E_PRECONDITION);
+	assert_string_equal(g.last_if_match, "etag-0");
+	assert_non_null(strstr(err, "record set recorda changed since it was read"));
+	assert_non_null(strstr(err, "nothing written"));
+	assert_string_equal(ch.before.targets[0], "1.2.3.4");	/* what it is now */
+	pdns_change_free(&ch);
+	/* Someone writes between our read and our write. */
+	g.meddle = 1;
+	assert_int_equal(pdns_set_targets(f.arm, RECA, green, 1, 0, NULL, NULL, &ch, err,
+	    sizeof err), ARM_E_PRECONDITION);
+	assert_int_equal(ch.changed, 0);
+	pdns_change_free(&ch);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(g.rec, "properties"), "aRecords"), 0), "ipv4Address")->valuestring,
+	    "1.2.3.4");
+	fixture_done(&f);
+	rec_done(&g);
+}
+
+static void
+test_cname_and_invalid(void **state)
+{
+	struct recstate g;
+	struct fixture f;
+	struct pdns_change ch;
+	const char *t1[] = { "aks-green.priv.contoso.com" };
+	const char *t2[] = { "a.example.com", "b.example.com" };
+	const char *bad[] = { "not-an-ip" };
+	cJSON *p;
+	char err[512] = "";
+
+	(void)state;
+	rec_init(&g, example_body(FIX "privatedns/RecordSetCNAMEPut.json", "200"));
+	fixture_init(&f, route_rec, &g);
+	if (pdns_set_targets(f.arm, RECC, t1, 1, 0, NULL, NULL, &ch, err, sizeof err) != 0)
+		fail_msg("cname: %s", err);
+	p = cJSON_GetObjectItem(g.last_put, "properties");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(p, "cnameRecord"),
+	    "cname")->valuestring, "aks-green.priv.contoso.com");
+	assert_int_equal(cJSON_GetObjectItem(p, "ttl")->valueint, 3600);	/* kept */
+	assert_null(cJSON_GetObjectItem(p, "aRecords"));
+	assert_string_equal(ch.before.targets[0], "contoso.com");
+	assert_string_equal(ch.after.targets[0], "aks-green.priv.contoso.com");
+	assert_string_equal(g.last_if_match, "etag-1");
+	pdns_change_free(&ch);
+	assert_int_equal(pdns_set_targets(f.arm, RECC, t2, 2, 0, NULL, NULL, &ch, err, sizeof err),
+	    PDNS_E_INVALID);
+	assert_non_null(strstr(err, "exactly one host name"));
+	pdns_change_free(&ch);
+	assert_int_equal(pdns_set_targets(f.arm, RECC, NULL, 0, 0, NULL, NULL, &ch, err, sizeof err),
+	    PDNS_E_INVALID);
+	pdns_change_free(&ch);
+	assert_int_equal(g.puts, 1);
+	fixture_done(&f);
+	rec_done(&g);
+
+	rec_init(&g, example_body(FIX "privatedns/RecordSetAGet.json", "200"));
+	fixture_init(&f, route_rec, &g);
+	assert_int_equal(pdns_set_targets(f.arm, RECA, bad, 1, 0, NULL, NULL, &ch, err, sizeof err),
+	    PDNS_E_INVALID);
+	assert_non_null(strstr(err, "not an IPv4 address"));
+	pdns_change_free(&ch);
+	assert_int_equal(pdns_set_targets(f.arm, ZONE "/A/nope", t1, 1, 0, NULL, NULL, &ch, err,
+	    sizeof err), PDNS_E_NOT_FOUND);
+	assert_non_null(strstr(err, "not found"));
+	pdns_change_free(&ch);
+	/* An auto-registered record belongs to a VNet link. */
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(g.rec, "properties"), "isAutoRegistered",
+	    cJSON_CreateTrue());
+	assert_int_equal(pdns_set_targets(f.arm, RECA, (const char *[]){ "10.0.0.9" }, 1, 0, NULL,
+	    NULL, &ch, err, sizeof err), PDNS_E_INVALID);
+	assert_non_null(strstr(err, "auto-registered"));
+	pdns_change_free(&ch);
+	assert_int_equal(g.puts, 0);
+	fixture_done(&f);
+	rec_done(&g);
+}
+
+static void
+test_restore_and_verify(void **state)
+{
+	struct recstate g;
+	struct fixture f;
+	struct pdns_change ch1, ch2;
+	const char *green[] = { "10.10.2.4" };
+	cJSON *orig;
+	char err[512] = "";
+
+	(void)state;
+	rec_init(&g, example_body(FIX "privatedns/RecordSetAGet.json", "200"));
+	orig = cJSON_Duplicate(cJSON_GetObjectItem(g.rec, "properties"), 1);
+	fixture_init(&f, route_rec, &g);
+	assert_int_equal(pdns_set_targets(f.arm, RECA, green, 1, 30, NULL, NULL, &ch1, err,
+	    sizeof err), 0);
+	/* Rollback: the journaled before, with If-Match the journaled after. */
+	if (pdns_restore(f.arm, RECA, ch1.before_json, ch1.after.etag, NULL, &ch2, err,
+	    sizeof err) != 0)
+		fail_msg("restore: %s", err);
+	assert_int_equal(ch2.changed, 1);
+	assert_string_equal(g.last_if_match, "etag-2");
+	assert_true(cJSON_Compare(cJSON_GetObjectItem(g.rec, "properties"), orig, 1));
+	assert_string_equal(ch2.after.targets[0], "1.2.3.4");
+	assert_int_equal(ch2.after.ttl, 3600);
+	pdns_change_free(&ch2);
+	/* Again: already so. */
+	assert_int_equal(pdns_restore(f.arm, RECA, ch1.before_json, NULL, NULL, &ch2, err,
+	    sizeof err), 0);
+	assert_int_equal(ch2.changed, 0);
+	assert_int_equal(g.puts, 2);
+	pdns_change_free(&ch2);
+	/* A stale "after" ETag: 412, nothing written. */
+	assert_int_equal(pdns_set_targets(f.arm, RECA, green, 1, 0, NULL, NULL, &ch2, err,
+	    sizeof err), 0);
+	pdns_change_free(&ch2);
+	assert_int_equal(pdns_restore(f.arm, RECA, ch1.before_json, "etag-2", NULL, &ch2, err,
+	    sizeof err), ARM_E_PRECONDITION);
+	pdns_change_free(&ch2);
+	/* Junk saved states are refused. */
+	assert_int_equal(pdns_restore(f.arm, RECA, NULL, NULL, NULL, &ch2, err, sizeof err),
+	    PDNS_E_INVALID);
+	{
+		cJSON *junk = cJSON_Parse("{\"properties\":{\"ttl\":5}}");
+
+		assert_int_equal(pdns_restore(f.arm, RECA, junk, NULL, NULL, &ch2, err, sizeof err),
+		    PDNS_E_INVALID);
+		pdns_change_free(&ch2);
+		cJSON_Delete(junk);
+	}
+	/* A write the service drops is caught by the read-back. */
+	g.ignore_puts = 1;
+	assert_int_equal(pdns_set_targets(f.arm, RECA, (const char *[]){ "10.10.9.9" }, 1, 0, NULL,
+	    NULL, &ch2, err, sizeof err), PDNS_E_VERIFY);
+	assert_non_null(strstr(err, "reads back"));
+	pdns_change_free(&ch2);
+	pdns_change_free(&ch1);
+	cJSON_Delete(orig);
+	fixture_done(&f);
+	rec_done(&g);
+}
+/* ---- against the simulator ----------------------------------------------------------------------- */
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* VALUE of "KEY=VALUE" (quotes stripped) in the env file TEXT. */
+static int
+env_value(const char *text, const char *key, char *out, size_t n)
+{
+	char pat[80];
+	const char *p;
+	size_t l = 0;
+
+	snprintf(pat, sizeof pat, "%s=", key);
+	for (p = strstr(text, pat); p != NULL && p > text && p[-1] != ' ' && p[-1] != '\n';
+	    p = strstr(p + 1, pat))
+		;
+	if (p == NULL)
+		return -1;
+	p += strlen(pat);
+	if (*p == '\'' || *p == '"')
+		p++;
+	while (p[l] != '\0' && p[l] != '\n' && p[l] != '\'' && p[l] != '"' && l + 1 < n)
+		l++;
+	memcpy(out, p, l);
+	out[l] = '\0';
+	return 0;
+}
+
+/* Drops quote characters from S in place. */
+static void
+unquote(char *s)
+{
+	char *o = s;
+
+	for (; *s != '\0'; s++)
+		if (*s != '"' && *s != '\'')
+			*o++ = *s;
+	*o = '\0';
+}
+
+/* A client of the simulator started in-process: its credential from the
+ * env file it writes, its CA, the subscription and resource group of the
+ * bgswitch.yaml it writes. */
+struct simctx {
+	char dir[256];
+	char tenant[128], client[128], secret[256], authority[256];
+	char ca[512], sub[128], rg[128];
+	struct az_cred *cred;
+	struct arm_client *arm;
+};
+
+static const char *
+simenv_get(void *ctx, const char *name)
+{
+	struct simctx *e = ctx;
+
+	if (strcmp(name, "AZURE_TENANT_ID") == 0)
+		return e->tenant;
+	if (strcmp(name, "AZURE_CLIENT_ID") == 0)
+		return e->client;
+	if (strcmp(name, "AZURE_CLIENT_SECRET") == 0)
+		return e->secret;
+	if (strcmp(name, "AZURE_AUTHORITY_HOST") == 0)
+		return e->authority;
+	return NULL;
+}
+
+static void
+read_text(const char *path, char *out, size_t n)
+{
+	FILE *fp = fopen(path, "r");
+	size_t got;
+
+	if (fp == NULL)
+		fail_msg("cannot read %s", path);
+	got = fread(out, 1, n - 1, fp);
+	out[got] = '\0';
+	fclose(fp);
+}
+
+static void
+sim_client_start(struct simctx *x)
+{
+	struct sim_opts so = { 0 };
+	struct az_cred_config cc = { .kind = AZ_CRED_ENVIRONMENT };
+	struct arm_client_config ac = { 0 };
+	char err[1024], path[600], text[8192];
+	const char *s, *r;
+
+	memset(x, 0, sizeof *x);
+	snprintf(x->dir, sizeof x->dir, "%s/bgswitch-azure.XXXXXX",
+	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(x->dir));
+	so.dir = x->dir;
+	so.speed = 100;
+	if (sim_start(&so, err, sizeof err) != 0)
+		fail_msg("sim_start: %s", err);
+	snprintf(path, sizeof path, "%s/env", x->dir);
+	read_text(path, text, sizeof text);
+	assert_int_equal(env_value(text, "AZURE_TENANT_ID", x->tenant, sizeof x->tenant), 0);
+	assert_int_equal(env_value(text, "AZURE_CLIENT_ID", x->client, sizeof x->client), 0);
+	assert_int_equal(env_value(text, "AZURE_CLIENT_SECRET", x->secret, sizeof x->secret), 0);
+	assert_int_equal(env_value(text, "AZURE_AUTHORITY_HOST", x->authority,
+	    sizeof x->authority), 0);
+	snprintf(x->ca, sizeof x->ca, "%s/ca.pem", x->dir);
+	snprintf(path, sizeof path, "%s/bgswitch.yaml", x->dir);
+	read_text(path, text, sizeof text);
+	s = strstr(text, "subscription:");
+	r = strstr(text, "resource_group:");
+	assert_non_null(s);
+	assert_non_null(r);
+	assert_int_equal(sscanf(s, "subscription: %127s", x->sub), 1);
+	assert_int_equal(sscanf(r, "resource_group: %127s", x->rg), 1);
+	unquote(x->sub);
+	unquote(x->rg);
+	cc.getenv_fn = simenv_get;
+	cc.getenv_ctx = x;
+	cc.ca_file = x->ca;
+	x->cred = az_cred_new(&cc, err, sizeof err);
+	if (x->cred == NULL)
+		fail_msg("az_cred_new: %s", err);
+	ac.endpoint = sim_base_url();
+	ac.scope = "https://management.azure.com/.default";
+	ac.cred = x->cred;
+	ac.ca_file = x->ca;
+	ac.poll_min_ms = 20;
+	ac.poll_max_ms = 200;
+	ac.poll_default_ms = 50;
+	ac.lro_timeout_ms = 15000;
+	x->arm = arm_client_new(&ac, err, sizeof err);
+	if (x->arm == NULL)
+		fail_msg("arm_client_new: %s", err);
+}
+
+static void
+sim_client_stop(struct simctx *x)
+{
+	arm_client_free(x->arm);
+	az_cred_free(x->cred);
+	sim_stop();
+	nftw(x->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+test_against_simulator(void **state)
+{
+	struct simctx x;
+	struct pdns_record r;
+	struct pdns_change ch1, ch2;
+	const char *green[] = { "10.10.2.4" };
+	char err[1024], id[512];
+	cJSON *o;
+
+	(void)state;
+	sim_client_start(&x);
+	assert_int_equal(pdns_record_id(id, sizeof id, x.sub, x.rg, "priv.contoso.com", "A", "aks"), 0);
+	if (pdns_get(x.arm, id, NULL, &r, NULL, err, sizeof err) != 0)
+		fail_msg("GET aks: %s", err);
+	assert_string_equal(r.type, "A");
+	assert_true(r.ntargets >= 1);
+	assert_true(r.etag[0] != '\0');
+	assert_string_equal(pdns_points_to(&r, "10.10.1.4", "10.10.2.4"), "blue");
+	if (pdns_set_targets(x.arm, id, green, 1, 0, r.etag, NULL, &ch1, err, sizeof err) != 0)
+		fail_msg("point aks at green: %s", err);
+	assert_string_equal(ch1.after.targets[0], "10.10.2.4");
+	assert_string_equal(pdns_points_to(&ch1.after, "10.10.1.4", "10.10.2.4"), "green");
+	assert_string_not_equal(ch1.after.etag, r.etag);
+	/* The ETag read before the change is stale now. */
+	assert_int_equal(pdns_set_targets(x.arm, id, (const char *[]){ "10.10.3.4" }, 1, 0, r.etag,
+	    NULL, &ch2, err, sizeof err), ARM_E_PRECONDITION);
+	pdns_change_free(&ch2);
+	if (pdns_restore(x.arm, id, ch1.before_json, ch1.after.etag, NULL, &ch2, err, sizeof err) != 0)
+		fail_msg("restore: %s", err);
+	assert_string_equal(pdns_points_to(&ch2.after, "10.10.1.4", "10.10.2.4"), "blue");
+	assert_int_equal(ch2.after.ttl, r.ttl);
+	o = pdns_status_json(&ch2.after, "10.10.1.4", "10.10.2.4");
+	assert_string_equal(cJSON_GetObjectItem(o, "fqdn")->valuestring, "aks.priv.contoso.com");
+	assert_string_equal(cJSON_GetObjectItem(o, "pointsTo")->valuestring, "blue");
+	cJSON_Delete(o);
+	pdns_change_free(&ch2);
+	pdns_change_free(&ch1);
+	sim_client_stop(&x);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_examples),
+		cmocka_unit_test(test_record_id_and_status),
+		cmocka_unit_test(test_a_put_if_match),
+		cmocka_unit_test(test_412),
+		cmocka_unit_test(test_cname_and_invalid),
+		cmocka_unit_test(test_restore_and_verify),
+		cmocka_unit_test(test_against_simulator),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	/* BGSWITCH_TEST_LOG=1 shows the client's log lines while debugging. */
+	log_set_stream(stderr, getenv("BGSWITCH_TEST_LOG") != NULL ? LOG_DEBUG : LOG_OFF);
+	return cmocka_run_group_tests_name("pdns", tests, NULL, NULL);
+}
