@@ -502,6 +502,7 @@ static const struct api_versions api_table[] = {
 	{ "Microsoft.Network", "applicationGateways", "2023-02-01", "2026-03-01", NULL },
 	{ "Microsoft.Network", "privateDnsZones", NULL, NULL, dns_versions },
 	{ "Microsoft.Insights", "metrics", NULL, NULL, metric_versions },
+	{ "Microsoft.Authorization", "permissions", "2015-07-01", "2022-04-01", NULL },
 	/* operation status URLs carry the version of the call that started them */
 	{ "Microsoft.ContainerService", "locations", "2023-01-01", "2026-10-01", NULL },
 	{ "Microsoft.Network", "locations", "2018-09-01", "2026-03-01", NULL },
@@ -662,6 +663,11 @@ dispatch_type(struct sim_arm_ctx *c, const char *ns, const char *type)
 		}
 		if (sim_arm_ieq(type, "privateDnsZones")) {
 			sim_arm_dns_handle(c);
+			return;
+		}
+	} else if (sim_arm_ieq(ns, "Microsoft.Authorization")) {
+		if (sim_arm_ieq(type, "permissions")) {
+			sim_arm_authz_handle(c);
 			return;
 		}
 	} else {
@@ -919,6 +925,8 @@ sim_arm_ctl(struct sim_req *req, struct sim_resp *resp, const char *rest)
 		cJSON_Delete(j);
 	} else if (strcmp(rest, "operations") == 0) {
 		ctl_operations(resp);
+	} else if (strcmp(rest, "permissions") == 0) {
+		handled = sim_arm_authz_ctl(req, resp);
 	} else if (strncmp(rest, "gateways/", 9) == 0) {
 		char name[256];
 		const char *slash = strchr(rest + 9, '/');
@@ -982,7 +990,7 @@ sim_arm_load(const cJSON *world, char *err, size_t errlen)
 	}
 	sim_arm_metrics_reset();
 	if (sim_arm_aks_load(world, err, errlen) != 0 || sim_arm_appgw_load(world, err, errlen) != 0
-	    || sim_arm_dns_load(world, err, errlen) != 0)
+	    || sim_arm_dns_load(world, err, errlen) != 0 || sim_arm_authz_load(world, err, errlen) != 0)
 		return -1;
 	return 0;
 }

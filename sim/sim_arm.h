@@ -148,6 +148,12 @@ int sim_arm_dns_load(const cJSON *world, char *err, size_t errlen);
 void sim_arm_dns_handle(struct sim_arm_ctx *c);
 int sim_arm_dns_ctl(struct sim_req *req, struct sim_resp *resp, const char *rest);
 
+/* sim_arm_authz.c: Microsoft.Authorization/permissions of the resource
+ * group (world `entra.permissions`; /_sim/arm/permissions changes it). */
+int sim_arm_authz_load(const cJSON *world, char *err, size_t errlen);
+void sim_arm_authz_handle(struct sim_arm_ctx *c);
+int sim_arm_authz_ctl(struct sim_req *req, struct sim_resp *resp);
+
 /* Microsoft.Insights/metrics of the gateway (sim_arm_metrics.c). */
 void sim_arm_metrics_reset(void);
 void sim_arm_metrics_tick(int64_t now_ms);

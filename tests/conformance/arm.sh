@@ -441,6 +441,16 @@ t_is "$(body value.0.name)" @ "list ALL starts with the zone's SOA record set"
 s=$(arm DELETE "$ZONE/CNAME/www?$V_DNS")
 t_is "$s" 200 "DELETE a record set: 200"
 
+# Microsoft.Authorization/permissions: what preflight asks before a run.
+PERMS="/subscriptions/$SUB/resourceGroups/$RG/providers/Microsoft.Authorization/permissions?api-version=2022-04-01"
+s=$(arm GET "$PERMS")
+t_is "$s $(body value.0.actions.0)" "200 *" "permissions: the world grants every action"
+s=$(req POST "$SIM_URL/_sim/arm/permissions" -d '{"actions":["*/read"],"not_actions":["Microsoft.Network/*/write"]}')
+t_is "$s" 200 "control: narrow the caller's permissions"
+s=$(arm GET "$PERMS")
+t_is "$(body value.0.actions.0) $(body value.0.notActions.0)" "*/read Microsoft.Network/*/write" \
+    "permissions: the narrowed set, in the API's camelCase"
+
 sim_down
 t_ok $? "bgswitch sim stops cleanly"
 t_done
