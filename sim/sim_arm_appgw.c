@@ -183,6 +183,31 @@ stamp(cJSON *res, const char *gwid, const char *etag, const char *state)
 			}
 			if (strcmp(collections[i], "privateEndpointConnections") != 0)
 				set_str(cp, "provisioningState", state);
+			/* The provider defaults a frontend's allocation method. */
+			if (strcmp(collections[i], "frontendIPConfigurations") == 0
+			    && cJSON_GetObjectItem(cp, "privateIPAllocationMethod") == NULL)
+				cJSON_AddStringToObject(cp, "privateIPAllocationMethod", "Dynamic");
+			/* Nested sub-resources (urlPathMaps' pathRules, advanced
+			 * routing maps' rules: items with a name and properties)
+			 * get an id and a provisioningState of their own. */
+			cJSON *sub;
+			cJSON_ArrayForEach(sub, cp) {
+				cJSON *n;
+				if (!cJSON_IsArray(sub) || strcmp(sub->string, "loadDistributionTargets") == 0)
+					continue;
+				cJSON_ArrayForEach(n, sub) {
+					cJSON *np = cJSON_GetObjectItem(n, "properties");
+					char nid[1200];
+
+					if (!cJSON_IsObject(n) || !cJSON_IsString(cJSON_GetObjectItem(n, "name"))
+					    || !cJSON_IsObject(np))
+						continue;
+					snprintf(nid, sizeof nid, "%s/%s/%s", id, sub->string, str_of(n, "name"));
+					set_str(n, "id", nid);
+					set_str(np, "provisioningState", state);
+					to_front(n, child_order);
+				}
+			}
 			cJSON_ArrayForEach(t, cJSON_GetObjectItem(cp, "loadDistributionTargets")) {
 				char tid[1200];
 				snprintf(tid, sizeof tid, "%s/loadDistributionTargets/%s", id, str_of(t, "name"));
