@@ -19,4 +19,8 @@ struct cli_command {
 	const char *help;
 };
 
+/* The commands that live in their own files (src/cmd_*.c). */
+int cmd_status(int argc, char **argv);
+int cmd_preflight(int argc, char **argv);
+
 #endif

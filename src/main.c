@@ -16,8 +16,6 @@ static int cmd_pending(const char *name, const char *issue);
 
 static int cmd_run(int argc, char **argv)       { (void)argc; (void)argv; return cmd_pending("run", "#4 (engine) and #5 (UI)"); }
 static int cmd_demo(int argc, char **argv)      { (void)argc; (void)argv; return cmd_pending("demo", "#5 (UI)"); }
-static int cmd_status(int argc, char **argv)    { (void)argc; (void)argv; return cmd_pending("status", "#3 (clients)"); }
-static int cmd_preflight(int argc, char **argv) { (void)argc; (void)argv; return cmd_pending("preflight", "#3 (clients)"); }
 static int cmd_rollback(int argc, char **argv)  { (void)argc; (void)argv; return cmd_pending("rollback", "#4 (engine)"); }
 static int cmd_history(int argc, char **argv)   { (void)argc; (void)argv; return cmd_pending("history", "#4 (engine)"); }
 
