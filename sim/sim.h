@@ -19,7 +19,8 @@ struct sim_opts {
 /* `bgswitch sim` command; argv[0] is "sim". */
 int sim_cmd(int argc, char **argv);
 /* Starts the world and its listener in background threads; 0, or -1 with
- * ERR set.  Only one world per process. */
+ * ERR set.  One world at a time per process; after sim_stop() a new one
+ * may be started, and nothing of the old one is left in it. */
 int sim_start(const struct sim_opts *o, char *err, size_t errlen);
 /* Stops serving and frees the world. */
 void sim_stop(void);

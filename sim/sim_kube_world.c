@@ -592,6 +592,9 @@ sim_kube_load(const cJSON *world, char *err, size_t errlen)
 	long v;
 	int i = 0;
 
+	/* A world started again in the same process (sim_start after
+	 * sim_stop) begins empty, as the Entra and ARM sides do. */
+	sim_kube_reset();
 	if (t != NULL && !cJSON_IsObject(t)) {
 		snprintf(err, errlen, "timings: expected a mapping");
 		return -1;

@@ -1767,6 +1767,116 @@ test_tls_bad_material(void **state)
 	pki_free(&p);
 }
 
+/* A server certificate for 127.0.0.1 signed by the test CA of P, valid from
+ * NOT_BEFORE to NOT_AFTER seconds from now, with SAN (NULL: none); PEMs of
+ * the certificate and its key into *CERT and *KEY. */
+static void
+server_cert_with(const struct pki *p, const char *cn, const char *san, long not_before,
+    long not_after, char **cert, char **key)
+{
+	BIO *b = BIO_new_mem_buf(p->ca_pem, -1), *kb = BIO_new_mem_buf(p->ca_key_pem, -1);
+	X509 *ca = PEM_read_bio_X509(b, NULL, NULL, NULL), *x;
+	EVP_PKEY *ca_key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+
+	assert_non_null(ca);
+	assert_non_null(ca_key);
+	assert_non_null(k);
+	x = make_cert(k, cn, ca, ca_key, 0, san);
+	/* New validity, then signed again: the signature covers it. */
+	X509_gmtime_adj(X509_getm_notBefore(x), not_before);
+	X509_gmtime_adj(X509_getm_notAfter(x), not_after);
+	assert_true(X509_sign(x, ca_key, EVP_sha256()) > 0);
+	*cert = cert_pem(x);
+	*key = key_pem(k);
+	X509_free(x);
+	X509_free(ca);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(k);
+	BIO_free(b);
+	BIO_free(kb);
+}
+
+static int
+count_bytes(void *ctx, const char *data, size_t len)
+{
+	(void)data;
+	*(size_t *)ctx += len;
+	return 0;
+}
+
+/* One request that must fail verification: HTTP_ERR_TLS with WANT in the
+ * message, the TLS handshake reached the server, and the handler never
+ * ran (no fallback to an unverified connection, no retry without
+ * verification). */
+static void
+tls_refused(const char *server_key, const char *server_cert, const char *trusted_ca,
+    const char *want)
+{
+	struct srv *s = srv_start(server_key, server_cert, NULL);
+	struct http_tls tls = { .ca_pem = trusted_ca };
+	struct http_client_config cfg = { .tls = &tls };
+	struct http_client *c = client_new(&cfg);
+	struct http_request rq = { .url = url_of(s, "/echo") };
+	struct http_response rs;
+	size_t streamed = 0;
+
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(http_do(c, &rq, &rs), -1);
+		assert_int_equal(rs.err, HTTP_ERR_TLS);
+		assert_int_equal(rs.status, 0);
+		if (strstr(rs.error, want) == NULL)
+			fail_msg("\"%s\" does not say \"%s\"", rs.error, want);
+		assert_non_null(strstr(rs.error, "127.0.0.1"));
+		assert_false(http_error_transient(rs.err));
+		http_response_free(&rs);
+	}
+	/* A streaming request (a watch) is refused the same way. */
+	rq.on_data = count_bytes;
+	rq.stream_ctx = &streamed;
+	assert_int_equal(http_do(c, &rq, &rs), -1);
+	assert_int_equal(rs.err, HTTP_ERR_TLS);
+	http_response_free(&rs);
+	assert_int_equal(streamed, 0);
+	assert_int_equal(atomic_load(&s->requests), 0);
+	assert_true(atomic_load(&s->connections) >= 1);
+	http_client_free(c);
+	srv_stop(s);
+}
+
+static void
+test_tls_failures_no_fallback(void **state)
+{
+	struct pki p;
+	char *cert, *key;
+
+	(void)state;
+	pki_make(&p);
+	/* A CA that did not sign the server's certificate. */
+	tls_refused(p.server_key_pem, p.server_pem, p.other_ca_pem, "certificate");
+	/* Expired yesterday (and the right CA, the right name). */
+	server_cert_with(&p, "127.0.0.1", "IP:127.0.0.1,DNS:localhost", -2 * 86400, -86400,
+	    &cert, &key);
+	tls_refused(key, cert, p.ca_pem, "certificate has expired");
+	free(cert);
+	free(key);
+	/* Not valid yet counts as well. */
+	server_cert_with(&p, "127.0.0.1", "IP:127.0.0.1,DNS:localhost", 86400, 2 * 86400,
+	    &cert, &key);
+	tls_refused(key, cert, p.ca_pem, "certificate is not yet valid");
+	free(cert);
+	free(key);
+	/* Valid and from the right CA, but for another name. */
+	server_cert_with(&p, "wrong.example", "DNS:wrong.example", -3600, 86400, &cert, &key);
+	/* (curl's words: "no alternative certificate subject name matches
+	 * target host name", older ones "... does not match target host
+	 * name") */
+	tls_refused(key, cert, p.ca_pem, "target host name '127.0.0.1'");
+	free(cert);
+	free(key);
+	pki_free(&p);
+}
+
 int
 main(void)
 {
@@ -1792,6 +1902,7 @@ main(void)
 		cmocka_unit_test(test_tls_insecure),
 		cmocka_unit_test(test_tls_client_cert),
 		cmocka_unit_test(test_tls_bad_material),
+		cmocka_unit_test(test_tls_failures_no_fallback),
 	};
 
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
