@@ -159,25 +159,19 @@ yaml_list(FILE *f, const cJSON *arr_or_obj, int keys)
 	fputc(']', f);
 }
 
+/* The world's clusters in order: the first is blue (live), the second
+ * green, whether it exists yet or not. */
 static const cJSON *
-world_cluster(const cJSON *w, int want_existing)
+world_cluster(const cJSON *w, int index)
 {
-	const cJSON *c;
-
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(w, "clusters")) {
-		const cJSON *ex = cJSON_GetObjectItemCaseSensitive(c, "exists");
-		int exists = !cJSON_IsFalse(ex);
-		if (exists == want_existing)
-			return c;
-	}
-	return NULL;
+	return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(w, "clusters"), index);
 }
 
 static int
 write_config(void)
 {
 	const cJSON *w = yj_root(world_doc, 0);
-	const cJSON *blue = world_cluster(w, 1), *green = world_cluster(w, 0);
+	const cJSON *blue = world_cluster(w, 0), *green = world_cluster(w, 1);
 	const cJSON *gw = cJSON_GetObjectItemCaseSensitive(w, "gateway");
 	const cJSON *dns = cJSON_GetObjectItemCaseSensitive(w, "dns");
 	const cJSON *pools = cJSON_GetObjectItemCaseSensitive(gw, "pools");

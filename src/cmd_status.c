@@ -360,7 +360,7 @@ cmd_status(int argc, char **argv)
 	memset(&w, 0, sizeof w);
 	memset(&rec, 0, sizeof rec);
 
-	conn_ok = conn_open(&conn, &cfg, err, sizeof err) == 0;
+	conn_ok = conn_open(&conn, &cfg, timeout_ms, err, sizeof err) == 0;
 	if (!conn_ok)
 		add_error(errors, "azure: %s", err);
 

@@ -34,7 +34,7 @@ cred_kind(enum cfg_credential c)
 }
 
 int
-conn_open(struct conn *c, const struct cfg *cfg, char *err, size_t errlen)
+conn_open(struct conn *c, const struct cfg *cfg, long timeout_ms, char *err, size_t errlen)
 {
 	struct az_cred_config cc = { 0 };
 	struct arm_client_config ac = { 0 };
@@ -50,6 +50,7 @@ conn_open(struct conn *c, const struct cfg *cfg, char *err, size_t errlen)
 	cc.tenant = cfg->azure.tenant;
 	cc.kind = cred_kind(cfg->azure.credential);
 	cc.ca_file = cfg->azure.ca_file;
+	cc.timeout_ms = timeout_ms;
 	c->cred = az_cred_new(&cc, err, errlen);
 	if (c->cred == NULL)
 		return -1;

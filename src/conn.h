@@ -37,9 +37,10 @@ struct conn_kube {
 	char warning[256];	/* "" or a line to show (insecure-skip-tls-verify, ...) */
 };
 
-/* Makes the credential and the ARM client (no network I/O yet).  Returns 0,
- * or -1 with ERR. */
-int conn_open(struct conn *c, const struct cfg *cfg, char *err, size_t errlen);
+/* Makes the credential and the ARM client (no network I/O yet).  TIMEOUT_MS
+ * bounds each token request (0: the credential's default, 30 s).  Returns
+ * 0, or -1 with ERR. */
+int conn_open(struct conn *c, const struct cfg *cfg, long timeout_ms, char *err, size_t errlen);
 void conn_close(struct conn *c);
 
 /* Connects to ROLE's API server: the config's kubeconfig and context when

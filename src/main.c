@@ -23,7 +23,7 @@ static const struct cli_command commands[] = {
 	{ "run",       cmd_run,       "[-c FILE]",      "the interactive switchover (default command)" },
 	{ "demo",      cmd_demo,      "",               "the switchover screen against the embedded simulator" },
 	{ "status",    cmd_status,    "-c FILE [--json]", "observed state of both clusters, traffic and DNS" },
-	{ "preflight", cmd_preflight, "-c FILE",        "check config, credentials, permissions, connectivity" },
+	{ "preflight", cmd_preflight, "-c FILE [--json]", "check config, credentials, permissions, connectivity" },
 	{ "rollback",  cmd_rollback,  "-c FILE",        "put traffic back on blue (headless)" },
 	{ "history",   cmd_history,   "-c FILE",        "past and current runs from the journal" },
 	{ "sim",       sim_cmd,       "--dir DIR [...]", "run the simulated Azure + AKS world" },
