@@ -53,6 +53,10 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Helpers shared by the unit tests (scripted servers, fixtures), linked
+# into every test binary.
+TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
+TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/%.o)
 
 .PHONY: all deps check unit sanitize install clean demo bench check-layout
 
@@ -76,11 +80,16 @@ $(BUILD)/%.o: %.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS)
+$(BUILD)/tests/%: tests/unit/%.c $(TESTLIB_OBJS) $(LIBOBJS)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -o $@ $< \
-	    $(LIBOBJS) $(ALL_LIBS) $(shell pkg-config --libs $(TEST_PKGS))
+	    $(TESTLIB_OBJS) $(LIBOBJS) $(ALL_LIBS) $(shell pkg-config --libs $(TEST_PKGS))
+
+$(BUILD)/tests/lib/%.o: tests/lib/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -c -o $@ $<
 
 $(BUILD)/gen/world_default.c: sim/worlds/default.yaml tools/embed.sh
 	@mkdir -p $(dir $@)
@@ -89,7 +98,7 @@ $(BUILD)/gen/world_default.c: sim/worlds/default.yaml tools/embed.sh
 $(BUILD)/gen/world_default.o: $(BUILD)/gen/world_default.c
 	$(Q)$(CC) $(OPT) -c -o $@ $<
 
--include $(OBJS:.o=.d) $(TEST_BINS:=.d)
+-include $(OBJS:.o=.d) $(TEST_BINS:=.d) $(TESTLIB_OBJS:.o=.d)
 
 deps:
 	@sh tools/deps.sh

@@ -2,7 +2,8 @@
  * test_aks.c — managed clusters (summary, clone for green, create, stop,
  * start, delete, user kubeconfig) and the RBAC permissions check.
  *
- * A libmicrohttpd server on 127.0.0.1 plays Entra's token endpoint and ARM.
+ * A libmicrohttpd server on 127.0.0.1 (tests/lib/fakearm.c) plays Entra's
+ * token endpoint and ARM; this file scripts its routes.
  * Bodies come from the real examples in tests/fixtures/azure (SOURCES.md):
  * ManagedClustersCreate_Update.json (200 and 201 answers),
  * ManagedClustersListClusterUserCredentials.json, and the Location header
@@ -26,298 +27,23 @@
 #include "sim/sim.h"
 #include "src/http.h"
 #include "src/log.h"
+#include "tests/lib/example.h"
+#include "tests/lib/fakearm.h"
 
-#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <ftw.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define FIX "tests/fixtures/azure/"
 #define SUBID "00000000-0000-0000-0000-000000000000"
 #define AKSID "/subscriptions/" SUBID "/resourceGroups/rg1/providers/" \
 	"Microsoft.ContainerService/managedClusters/clustername1"
-
-/* ---- the scripted ARM ------------------------------------------------------------------ */
-
-struct rq {
-	char method[8];
-	char path[512];
-	char if_match[256];
-	char *body;			/* NUL-terminated, "" when none */
-};
-
-struct reply {
-	unsigned status;
-	char *body;			/* malloc'd */
-	char hdr[4][2][800];
-	int nh;
-};
-
-struct srv;
-typedef void (*route_fn)(struct srv *s, const struct rq *q, struct reply *r);
-
-struct srv {
-	struct MHD_Daemon *d;
-	char base[64];
-	route_fn route;
-	void *ctx;
-	pthread_mutex_t lock;
-	char log[64][600];
-	int nlog;
-};
-
-static void
-hdr(struct reply *r, const char *name, const char *value)
-{
-	if (r->nh < 4) {
-		snprintf(r->hdr[r->nh][0], sizeof r->hdr[0][0], "%s", name);
-		snprintf(r->hdr[r->nh][1], sizeof r->hdr[0][1], "%s", value);
-		r->nh++;
-	}
-}
-
-static void
-reply(struct reply *r, unsigned status, const char *body)
-{
-	free(r->body);
-	r->status = status;
-	r->body = strdup(body != NULL ? body : "");
-}
-
-static void
-reply_json(struct reply *r, unsigned status, const cJSON *j)
-{
-	char *t = cJSON_PrintUnformatted(j);
-
-	reply(r, status, t);
-	free(t);
-}
-
-struct upload {
-	char *buf;
-	size_t len;
-};
-
-static enum MHD_Result
-handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-    const char *version, const char *data, size_t *size, void **con_cls)
-{
-	struct srv *s = cls;
-	struct upload *up = *con_cls;
-	struct rq q;
-	struct reply r = { 0 };
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	const char *v;
-
-	(void)version;
-	if (up == NULL) {
-		up = calloc(1, sizeof *up);
-		*con_cls = up;
-		return up != NULL ? MHD_YES : MHD_NO;
-	}
-	if (*size > 0) {
-		char *nb = realloc(up->buf, up->len + *size + 1);
-
-		if (nb == NULL)
-			return MHD_NO;
-		memcpy(nb + up->len, data, *size);
-		up->buf = nb;
-		up->len += *size;
-		nb[up->len] = '\0';
-		*size = 0;
-		return MHD_YES;
-	}
-	memset(&q, 0, sizeof q);
-	snprintf(q.method, sizeof q.method, "%s", method);
-	snprintf(q.path, sizeof q.path, "%s", url);
-	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-Match");
-	snprintf(q.if_match, sizeof q.if_match, "%s", v != NULL ? v : "");
-	q.body = up->buf != NULL ? up->buf : "";
-	reply(&r, 404, "{\"error\":{\"code\":\"NoRoute\",\"message\":\"no route\"}}");
-	if (strstr(url, "/oauth2/v2.0/token") != NULL) {
-		reply(&r, 200, "{\"token_type\":\"Bearer\",\"expires_in\":3600,\"access_token\":\"tok\"}");
-	} else {
-		pthread_mutex_lock(&s->lock);
-		if (s->nlog < 64)
-			snprintf(s->log[s->nlog++], sizeof s->log[0], "%s %s", method, url);
-		pthread_mutex_unlock(&s->lock);
-		s->route(s, &q, &r);
-	}
-	resp = MHD_create_response_from_buffer(strlen(r.body), r.body, MHD_RESPMEM_MUST_COPY);
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	for (int i = 0; i < r.nh; i++)
-		MHD_add_response_header(resp, r.hdr[i][0], r.hdr[i][1]);
-	ret = MHD_queue_response(conn, r.status, resp);
-	MHD_destroy_response(resp);
-	free(r.body);
-	return ret;
-}
-
-static void
-completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-    enum MHD_RequestTerminationCode toe)
-{
-	struct upload *up = *con_cls;
-
-	(void)cls;
-	(void)conn;
-	(void)toe;
-	if (up != NULL) {
-		free(up->buf);
-		free(up);
-		*con_cls = NULL;
-	}
-}
-
-static struct srv *
-srv_start(route_fn route, void *ctx)
-{
-	struct srv *s = calloc(1, sizeof *s);
-	struct sockaddr_in sa;
-	const union MHD_DaemonInfo *info;
-
-	assert_non_null(s);
-	s->route = route;
-	s->ctx = ctx;
-	pthread_mutex_init(&s->lock, NULL);
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-	    NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
-	assert_non_null(s->d);
-	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-	assert_non_null(info);
-	snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", info->port);
-	return s;
-}
-
-static void
-srv_stop(struct srv *s)
-{
-	MHD_stop_daemon(s->d);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
-}
-
-/* ---- the client under test ------------------------------------------------------------ */
-
-struct env {
-	const char *kv[4][2];
-};
-
-static const char *
-env_get(void *ctx, const char *name)
-{
-	struct env *e = ctx;
-
-	for (int i = 0; i < 4; i++)
-		if (e->kv[i][0] != NULL && strcmp(e->kv[i][0], name) == 0)
-			return e->kv[i][1];
-	return NULL;
-}
-
-struct fixture {
-	struct srv *s;
-	struct env env;
-	struct az_cred *cred;
-	struct arm_client *arm;
-};
-
-static void
-fixture_init(struct fixture *f, route_fn route, void *ctx)
-{
-	struct az_cred_config cc = { .kind = AZ_CRED_ENVIRONMENT };
-	struct arm_client_config ac = { 0 };
-	char err[512];
-
-	memset(f, 0, sizeof *f);
-	f->s = srv_start(route, ctx);
-	f->env.kv[0][0] = "AZURE_TENANT_ID";
-	f->env.kv[0][1] = "tenant-1";
-	f->env.kv[1][0] = "AZURE_CLIENT_ID";
-	f->env.kv[1][1] = "client-1";
-	f->env.kv[2][0] = "AZURE_CLIENT_SECRET";
-	f->env.kv[2][1] = "secret-1";
-	f->env.kv[3][0] = "AZURE_AUTHORITY_HOST";
-	f->env.kv[3][1] = f->s->base;
-	cc.getenv_fn = env_get;
-	cc.getenv_ctx = &f->env;
-	f->cred = az_cred_new(&cc, err, sizeof err);
-	if (f->cred == NULL)
-		fail_msg("az_cred_new: %s", err);
-	ac.endpoint = f->s->base;
-	ac.scope = "https://management.azure.com/.default";
-	ac.cred = f->cred;
-	ac.max_attempts = 3;
-	ac.backoff_base_ms = 10;
-	ac.backoff_cap_ms = 40;
-	ac.poll_min_ms = 5;
-	ac.poll_max_ms = 20;
-	ac.poll_default_ms = 10;
-	ac.call_timeout_ms = 10000;
-	ac.lro_timeout_ms = 10000;
-	f->arm = arm_client_new(&ac, err, sizeof err);
-	if (f->arm == NULL)
-		fail_msg("arm_client_new: %s", err);
-}
-
-static void
-fixture_done(struct fixture *f)
-{
-	arm_client_free(f->arm);
-	az_cred_free(f->cred);
-	srv_stop(f->s);
-}
-
-/* ---- real examples ---------------------------------------------------------------------- */
-
-static cJSON *
-load_json(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *text;
-	long n;
-	cJSON *j;
-
-	if (fp == NULL)
-		fail_msg("cannot open %s (tests run from the repository root)", path);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	text = calloc(1, (size_t)n + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	j = cJSON_Parse(text);
-	free(text);
-	assert_non_null(j);
-	return j;
-}
-
-/* responses.STATUS.body of a real example, detached. */
-static cJSON *
-example_body(const char *file, const char *status)
-{
-	cJSON *j = load_json(file), *b;
-
-	b = cJSON_DetachItemFromObject(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "responses"),
-	    status), "body");
-	cJSON_Delete(j);
-	assert_non_null(b);
-	return b;
-}
 
 /* ---- summary ----------------------------------------------------------------------------- */
 
@@ -603,7 +329,7 @@ struct akstate {
 };
 
 static void
-route_aks(struct srv *s, const struct rq *q, struct reply *r)
+route_aks(struct fakearm *s, const struct fakearm_rq *q, struct fakearm_reply *r)
 {
 	struct akstate *a = s->ctx;
 	char url[700];
@@ -614,68 +340,68 @@ route_aks(struct srv *s, const struct rq *q, struct reply *r)
 		snprintf(a->last_put, sizeof a->last_put, "%s", q->body);
 		b = cluster_example("201");
 		snprintf(url, sizeof url, "%s/op/create", s->base);
-		hdr(r, "Azure-AsyncOperation", url);
-		reply_json(r, 201, b);
+		fakearm_hdr(r, "Azure-AsyncOperation", url);
+		fakearm_reply_json(r, 201, b);
 		cJSON_Delete(b);
 	} else if (strcmp(q->method, "GET") == 0 && strcmp(q->path, "/op/create") == 0) {
-		reply(r, 200, a->polls++ == 0 ? "{\"status\":\"InProgress\",\"percentComplete\":40}"
+		fakearm_reply(r, 200, a->polls++ == 0 ? "{\"status\":\"InProgress\",\"percentComplete\":40}"
 		    : "{\"status\":\"Succeeded\"}");
 	} else if (strcmp(q->method, "GET") == 0 && strcmp(q->path, AKSID) == 0) {
 		a->gets++;
 		b = cluster_example("200");
-		reply_json(r, 200, b);
+		fakearm_reply_json(r, 200, b);
 		cJSON_Delete(b);
 	} else if (strcmp(q->method, "GET") == 0 && strstr(q->path, "managedClusters/nope") != NULL) {
-		reply(r, 404, "{\"error\":{\"code\":\"ResourceNotFound\",\"message\":\"The Resource "
+		fakearm_reply(r, 404, "{\"error\":{\"code\":\"ResourceNotFound\",\"message\":\"The Resource "
 		    "'Microsoft.ContainerService/managedClusters/nope' under resource group 'rg1' was "
 		    "not found.\"}}");
 	} else if (strcmp(q->method, "DELETE") == 0 && strcmp(q->path, AKSID) == 0) {
 		/* The example's Location, on the test server. */
-		cJSON *ex = load_json(FIX "containerservice/ManagedClustersDelete.json");
+		cJSON *ex = example_load(FIX "containerservice/ManagedClustersDelete.json");
 		const char *loc = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
 		    cJSON_GetObjectItem(ex, "responses"), "202"), "headers"), "location")->valuestring;
 
 		snprintf(url, sizeof url, "%s%s", s->base, strstr(loc, "/subscriptions/"));
-		hdr(r, "Location", url);
-		reply(r, 202, "");
+		fakearm_hdr(r, "Location", url);
+		fakearm_reply(r, 202, "");
 		cJSON_Delete(ex);
 	} else if (strcmp(q->method, "GET") == 0 && strstr(q->path, "/operationresults/") != NULL) {
 		if (a->polls++ % 2 == 0) {
 			snprintf(url, sizeof url, "%s%s?api-version=2026-08-01", s->base, q->path);
-			hdr(r, "Location", url);
-			reply(r, 202, "");
+			fakearm_hdr(r, "Location", url);
+			fakearm_reply(r, 202, "");
 		} else {
-			reply(r, 204, "");
+			fakearm_reply(r, 204, "");
 		}
 	} else if (strcmp(q->method, "POST") == 0 && (strcmp(q->path, AKSID "/stop") == 0
 	    || strcmp(q->path, AKSID "/start") == 0)) {
 		a->posts++;
 		if (a->fail_start && strstr(q->path, "/start") != NULL) {
-			reply(r, 409, "{\"error\":{\"code\":\"OperationNotAllowed\",\"message\":\"Cannot "
+			fakearm_reply(r, 409, "{\"error\":{\"code\":\"OperationNotAllowed\",\"message\":\"Cannot "
 			    "start a cluster that is being deleted.\"}}");
 		} else {
 			snprintf(url, sizeof url, "%s/subscriptions/" SUBID "/providers/"
 			    "Microsoft.ContainerService/locations/eastus/operationresults/%d", s->base,
 			    a->posts);
-			hdr(r, "Location", url);
-			reply(r, 202, "");
+			fakearm_hdr(r, "Location", url);
+			fakearm_reply(r, 202, "");
 		}
 	} else if (strcmp(q->method, "POST") == 0
 	    && strcmp(q->path, AKSID "/listClusterUserCredential") == 0) {
 		if (a->post503-- > 0) {
-			reply(r, 503, "{\"error\":{\"code\":\"ServiceUnavailable\",\"message\":\"later\"}}");
+			fakearm_reply(r, 503, "{\"error\":{\"code\":\"ServiceUnavailable\",\"message\":\"later\"}}");
 		} else {
 			b = example_body(FIX "containerservice/ManagedClustersListClusterUserCredentials.json",
 			    "200");
-			reply_json(r, 200, b);
+			fakearm_reply_json(r, 200, b);
 			cJSON_Delete(b);
 		}
 	} else if (strcmp(q->method, "POST") == 0
 	    && strstr(q->path, "/managedClusters/bad/listClusterUserCredential") != NULL) {
-		reply(r, 200, "{\"kubeconfigs\":[{\"name\":\"x\",\"value\":\"@@not base64@@\"}]}");
+		fakearm_reply(r, 200, "{\"kubeconfigs\":[{\"name\":\"x\",\"value\":\"@@not base64@@\"}]}");
 	} else if (strcmp(q->method, "POST") == 0
 	    && strstr(q->path, "/managedClusters/empty/listClusterUserCredential") != NULL) {
-		reply(r, 200, "{\"kubeconfigs\":[]}");
+		fakearm_reply(r, 200, "{\"kubeconfigs\":[]}");
 	} else if (strcmp(q->method, "GET") == 0 && strcmp(q->path, "/subscriptions/" SUBID
 	    "/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters") == 0) {
 		cJSON *page = cJSON_CreateObject(), *v = cJSON_AddArrayToObject(page, "value");
@@ -689,7 +415,7 @@ route_aks(struct srv *s, const struct rq *q, struct reply *r)
 		} else {
 			cJSON_AddItemToArray(v, cluster_example("201"));
 		}
-		reply_json(r, 200, page);
+		fakearm_reply_json(r, 200, page);
 		cJSON_Delete(page);
 	}
 	pthread_mutex_unlock(&a->lock);
@@ -716,7 +442,7 @@ static void
 test_create_with_progress(void **state)
 {
 	struct akstate a = { 0 };
-	struct fixture f;
+	struct fakearm_client f;
 	struct progress_log pl = { 0 };
 	struct arm_opts o = { 0 };
 	struct aks_summary s;
@@ -725,7 +451,7 @@ test_create_with_progress(void **state)
 
 	(void)state;
 	pthread_mutex_init(&a.lock, NULL);
-	fixture_init(&f, route_aks, &a);
+	fakearm_client_init(&f, route_aks, &a);
 	g = aks_clone_spec(blue, "clustername1", "1.30.5", NULL, 0, err, sizeof err);
 	assert_non_null(g);
 	o.progress = on_progress;
@@ -742,7 +468,7 @@ test_create_with_progress(void **state)
 	aks_summary_free(&s);
 	cJSON_Delete(g);
 	cJSON_Delete(blue);
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	pthread_mutex_destroy(&a.lock);
 }
 
@@ -750,7 +476,7 @@ static void
 test_get_list_delete_stop_start(void **state)
 {
 	struct akstate a = { 0 };
-	struct fixture f;
+	struct fakearm_client f;
 	struct aks_summary s, *v = NULL;
 	size_t n = 0;
 	cJSON *body = NULL;
@@ -758,7 +484,7 @@ test_get_list_delete_stop_start(void **state)
 
 	(void)state;
 	pthread_mutex_init(&a.lock, NULL);
-	fixture_init(&f, route_aks, &a);
+	fakearm_client_init(&f, route_aks, &a);
 	assert_int_equal(aks_get(f.arm, AKSID, NULL, &body, &s, err, sizeof err), 0);
 	assert_string_equal(s.current_kubernetes_version, "1.9.6");
 	assert_string_equal(cJSON_GetObjectItem(body, "name")->valuestring, "clustername1");
@@ -788,7 +514,7 @@ test_get_list_delete_stop_start(void **state)
 	a.fail_start = 1;
 	assert_int_equal(aks_start(f.arm, AKSID, NULL, err, sizeof err), ARM_E_STATUS);
 	assert_non_null(strstr(err, "409 OperationNotAllowed: Cannot start a cluster"));
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	pthread_mutex_destroy(&a.lock);
 }
 
@@ -796,14 +522,14 @@ static void
 test_user_credential(void **state)
 {
 	struct akstate a = { 0 };
-	struct fixture f;
+	struct fakearm_client f;
 	char *yaml = NULL, err[512] = "";
 	size_t len = 0;
 
 	(void)state;
 	pthread_mutex_init(&a.lock, NULL);
 	a.post503 = 1;		/* a read: retried although it is a POST */
-	fixture_init(&f, route_aks, &a);
+	fakearm_client_init(&f, route_aks, &a);
 	assert_int_equal(aks_list_user_credential(f.arm, AKSID, NULL, &yaml, &len, err, sizeof err), 0);
 	assert_string_equal(yaml, "credentialValue1");	/* the example's base64 placeholder */
 	assert_int_equal(len, 16);
@@ -817,7 +543,7 @@ test_user_credential(void **state)
 	    "rg1/providers/Microsoft.ContainerService/managedClusters/empty", NULL, &yaml, &len, err,
 	    sizeof err), AKS_E_BODY);
 	assert_non_null(strstr(err, "no kubeconfigs[0].value"));
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	pthread_mutex_destroy(&a.lock);
 }
 
@@ -928,7 +654,7 @@ test_authz_not_actions(void **state)
 }
 
 static void
-route_perms(struct srv *s, const struct rq *q, struct reply *r)
+route_perms(struct fakearm *s, const struct fakearm_rq *q, struct fakearm_reply *r)
 {
 	char body[700];
 
@@ -939,9 +665,9 @@ route_perms(struct srv *s, const struct rq *q, struct reply *r)
 		snprintf(body, sizeof body, "{\"value\":[{\"actions\":[\"*/read\"],\"notActions\":[]}],"
 		    "\"nextLink\":\"%s/subscriptions/" SUBID "/resourceGroups/rg1/providers/"
 		    "Microsoft.Authorization/permissions/page2?api-version=2022-04-01\"}", s->base);
-		reply(r, 200, body);
+		fakearm_reply(r, 200, body);
 	} else {
-		reply(r, 200, "{\"value\":[{\"actions\":[\"Microsoft.Network/applicationGateways/*\"],"
+		fakearm_reply(r, 200, "{\"value\":[{\"actions\":[\"Microsoft.Network/applicationGateways/*\"],"
 		    "\"notActions\":[\"Microsoft.Network/applicationGateways/delete\"]}]}");
 	}
 }
@@ -949,12 +675,12 @@ route_perms(struct srv *s, const struct rq *q, struct reply *r)
 static void
 test_authz_get_pages(void **state)
 {
-	struct fixture f;
+	struct fakearm_client f;
 	struct authz_perms p;
 	char err[512] = "";
 
 	(void)state;
-	fixture_init(&f, route_perms, NULL);
+	fakearm_client_init(&f, route_perms, NULL);
 	if (authz_get(f.arm, SUBID, "rg1", NULL, &p, err, sizeof err) != 0)
 		fail_msg("authz_get: %s", err);
 	assert_int_equal(cJSON_GetArraySize(p.entries), 2);
@@ -964,7 +690,7 @@ test_authz_get_pages(void **state)
 	assert_false(authz_allowed(&p, "Microsoft.ContainerService/managedClusters/write"));
 	authz_free(&p);
 	assert_int_equal(authz_get(f.arm, SUBID, "", NULL, &p, err, sizeof err), AUTHZ_E_INVALID);
-	fixture_done(&f);
+	fakearm_client_done(&f);
 }
 /* ---- against the simulator ----------------------------------------------------------------------- */
 

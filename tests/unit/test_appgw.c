@@ -3,15 +3,16 @@
  * journaled read-modify-write of weights with If-Match, its undo, backend
  * health and the status object.
  *
- * A libmicrohttpd server on 127.0.0.1 plays Entra's token endpoint and an
- * ARM that holds one gateway: GET answers it with an ETag, PUT checks
- * If-Match (412 when stale), stores the body, bumps the ETag and answers
- * with an Azure-AsyncOperation the client follows.  The gateway starts as
- * the real example ApplicationGatewayCreate.json (tests/fixtures/azure,
- * SOURCES.md); variants (a policy rule, a path-based rule) are derived
- * from it in code.  Faults are switched per test: a write by "someone
- * else" before our PUT (on another rule, or on ours), a PUT the gateway
- * ignores.  The last test runs the same calls against the simulator.
+ * A libmicrohttpd server on 127.0.0.1 (tests/lib/fakearm.c) plays
+ * Entra's token endpoint and an ARM that holds one gateway: GET answers
+ * it with an ETag, PUT checks If-Match (412 when stale), stores the
+ * body, bumps the ETag and answers with an Azure-AsyncOperation the
+ * client follows.  The gateway starts as the real example
+ * ApplicationGatewayCreate.json (tests/fixtures/azure, SOURCES.md);
+ * variants (a policy rule, a path-based rule) are derived from it in
+ * code.  Faults are switched per test: a write by "someone else" before
+ * our PUT (on another rule, or on ours), a PUT the gateway ignores.  The
+ * last test runs the same calls against the simulator.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,297 +26,22 @@
 #include "sim/sim.h"
 #include "src/http.h"
 #include "src/log.h"
+#include "tests/lib/example.h"
+#include "tests/lib/fakearm.h"
 
-#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <ftw.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define FIX "tests/fixtures/azure/"
 #define GWID "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/" \
 	"providers/Microsoft.Network/applicationGateways/appgw"
-
-/* ---- the scripted ARM ------------------------------------------------------------------ */
-
-struct rq {
-	char method[8];
-	char path[512];
-	char if_match[256];
-	char *body;			/* NUL-terminated, "" when none */
-};
-
-struct reply {
-	unsigned status;
-	char *body;			/* malloc'd */
-	char hdr[4][2][800];
-	int nh;
-};
-
-struct srv;
-typedef void (*route_fn)(struct srv *s, const struct rq *q, struct reply *r);
-
-struct srv {
-	struct MHD_Daemon *d;
-	char base[64];
-	route_fn route;
-	void *ctx;
-	pthread_mutex_t lock;
-	char log[64][600];
-	int nlog;
-};
-
-static void
-hdr(struct reply *r, const char *name, const char *value)
-{
-	if (r->nh < 4) {
-		snprintf(r->hdr[r->nh][0], sizeof r->hdr[0][0], "%s", name);
-		snprintf(r->hdr[r->nh][1], sizeof r->hdr[0][1], "%s", value);
-		r->nh++;
-	}
-}
-
-static void
-reply(struct reply *r, unsigned status, const char *body)
-{
-	free(r->body);
-	r->status = status;
-	r->body = strdup(body != NULL ? body : "");
-}
-
-static void
-reply_json(struct reply *r, unsigned status, const cJSON *j)
-{
-	char *t = cJSON_PrintUnformatted(j);
-
-	reply(r, status, t);
-	free(t);
-}
-
-struct upload {
-	char *buf;
-	size_t len;
-};
-
-static enum MHD_Result
-handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-    const char *version, const char *data, size_t *size, void **con_cls)
-{
-	struct srv *s = cls;
-	struct upload *up = *con_cls;
-	struct rq q;
-	struct reply r = { 0 };
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	const char *v;
-
-	(void)version;
-	if (up == NULL) {
-		up = calloc(1, sizeof *up);
-		*con_cls = up;
-		return up != NULL ? MHD_YES : MHD_NO;
-	}
-	if (*size > 0) {
-		char *nb = realloc(up->buf, up->len + *size + 1);
-
-		if (nb == NULL)
-			return MHD_NO;
-		memcpy(nb + up->len, data, *size);
-		up->buf = nb;
-		up->len += *size;
-		nb[up->len] = '\0';
-		*size = 0;
-		return MHD_YES;
-	}
-	memset(&q, 0, sizeof q);
-	snprintf(q.method, sizeof q.method, "%s", method);
-	snprintf(q.path, sizeof q.path, "%s", url);
-	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-Match");
-	snprintf(q.if_match, sizeof q.if_match, "%s", v != NULL ? v : "");
-	q.body = up->buf != NULL ? up->buf : "";
-	reply(&r, 404, "{\"error\":{\"code\":\"NoRoute\",\"message\":\"no route\"}}");
-	if (strstr(url, "/oauth2/v2.0/token") != NULL) {
-		reply(&r, 200, "{\"token_type\":\"Bearer\",\"expires_in\":3600,\"access_token\":\"tok\"}");
-	} else {
-		pthread_mutex_lock(&s->lock);
-		if (s->nlog < 64)
-			snprintf(s->log[s->nlog++], sizeof s->log[0], "%s %s", method, url);
-		pthread_mutex_unlock(&s->lock);
-		s->route(s, &q, &r);
-	}
-	resp = MHD_create_response_from_buffer(strlen(r.body), r.body, MHD_RESPMEM_MUST_COPY);
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	for (int i = 0; i < r.nh; i++)
-		MHD_add_response_header(resp, r.hdr[i][0], r.hdr[i][1]);
-	ret = MHD_queue_response(conn, r.status, resp);
-	MHD_destroy_response(resp);
-	free(r.body);
-	return ret;
-}
-
-static void
-completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-    enum MHD_RequestTerminationCode toe)
-{
-	struct upload *up = *con_cls;
-
-	(void)cls;
-	(void)conn;
-	(void)toe;
-	if (up != NULL) {
-		free(up->buf);
-		free(up);
-		*con_cls = NULL;
-	}
-}
-
-static struct srv *
-srv_start(route_fn route, void *ctx)
-{
-	struct srv *s = calloc(1, sizeof *s);
-	struct sockaddr_in sa;
-	const union MHD_DaemonInfo *info;
-
-	assert_non_null(s);
-	s->route = route;
-	s->ctx = ctx;
-	pthread_mutex_init(&s->lock, NULL);
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-	    NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
-	assert_non_null(s->d);
-	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-	assert_non_null(info);
-	snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", info->port);
-	return s;
-}
-
-static void
-srv_stop(struct srv *s)
-{
-	MHD_stop_daemon(s->d);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
-}
-
-/* ---- the client under test ------------------------------------------------------------ */
-
-struct env {
-	const char *kv[4][2];
-};
-
-static const char *
-env_get(void *ctx, const char *name)
-{
-	struct env *e = ctx;
-
-	for (int i = 0; i < 4; i++)
-		if (e->kv[i][0] != NULL && strcmp(e->kv[i][0], name) == 0)
-			return e->kv[i][1];
-	return NULL;
-}
-
-struct fixture {
-	struct srv *s;
-	struct env env;
-	struct az_cred *cred;
-	struct arm_client *arm;
-};
-
-static void
-fixture_init(struct fixture *f, route_fn route, void *ctx)
-{
-	struct az_cred_config cc = { .kind = AZ_CRED_ENVIRONMENT };
-	struct arm_client_config ac = { 0 };
-	char err[512];
-
-	memset(f, 0, sizeof *f);
-	f->s = srv_start(route, ctx);
-	f->env.kv[0][0] = "AZURE_TENANT_ID";
-	f->env.kv[0][1] = "tenant-1";
-	f->env.kv[1][0] = "AZURE_CLIENT_ID";
-	f->env.kv[1][1] = "client-1";
-	f->env.kv[2][0] = "AZURE_CLIENT_SECRET";
-	f->env.kv[2][1] = "secret-1";
-	f->env.kv[3][0] = "AZURE_AUTHORITY_HOST";
-	f->env.kv[3][1] = f->s->base;
-	cc.getenv_fn = env_get;
-	cc.getenv_ctx = &f->env;
-	f->cred = az_cred_new(&cc, err, sizeof err);
-	if (f->cred == NULL)
-		fail_msg("az_cred_new: %s", err);
-	ac.endpoint = f->s->base;
-	ac.scope = "https://management.azure.com/.default";
-	ac.cred = f->cred;
-	ac.max_attempts = 3;
-	ac.backoff_base_ms = 10;
-	ac.backoff_cap_ms = 40;
-	ac.poll_min_ms = 5;
-	ac.poll_max_ms = 20;
-	ac.poll_default_ms = 10;
-	ac.call_timeout_ms = 10000;
-	ac.lro_timeout_ms = 10000;
-	f->arm = arm_client_new(&ac, err, sizeof err);
-	if (f->arm == NULL)
-		fail_msg("arm_client_new: %s", err);
-}
-
-static void
-fixture_done(struct fixture *f)
-{
-	arm_client_free(f->arm);
-	az_cred_free(f->cred);
-	srv_stop(f->s);
-}
-
-/* ---- real examples ---------------------------------------------------------------------- */
-
-static cJSON *
-load_json(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *text;
-	long n;
-	cJSON *j;
-
-	if (fp == NULL)
-		fail_msg("cannot open %s (tests run from the repository root)", path);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	text = calloc(1, (size_t)n + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	j = cJSON_Parse(text);
-	free(text);
-	assert_non_null(j);
-	return j;
-}
-
-/* responses.STATUS.body of a real example, detached. */
-static cJSON *
-example_body(const char *file, const char *status)
-{
-	cJSON *j = load_json(file), *b;
-
-	b = cJSON_DetachItemFromObject(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "responses"),
-	    status), "body");
-	cJSON_Delete(j);
-	assert_non_null(b);
-	return b;
-}
 
 static cJSON *
 example_gateway(void)
@@ -622,19 +348,19 @@ meddle(struct gwstate *g)
 }
 
 static void
-route_gw(struct srv *s, const struct rq *q, struct reply *r)
+route_gw(struct fakearm *s, const struct fakearm_rq *q, struct fakearm_reply *r)
 {
 	struct gwstate *g = s->ctx;
 	char e[128];
 
 	pthread_mutex_lock(&g->lock);
 	if (strcmp(q->method, "GET") == 0 && strncmp(q->path, "/op/", 4) == 0) {
-		reply(r, 200, "{\"status\":\"Succeeded\"}");
+		fakearm_reply(r, 200, "{\"status\":\"Succeeded\"}");
 	} else if (strcasecmp(q->path, GWID) == 0 && strcmp(q->method, "GET") == 0) {
 		g->gets++;
 		snprintf(e, sizeof e, "W/\"%d\"", g->etag);
-		hdr(r, "ETag", e);
-		reply_json(r, 200, g->gw);
+		fakearm_hdr(r, "ETag", e);
+		fakearm_reply_json(r, 200, g->gw);
 	} else if (strcasecmp(q->path, GWID) == 0 && strcmp(q->method, "PUT") == 0) {
 		g->puts++;
 		snprintf(g->last_if_match, sizeof g->last_if_match, "%s", q->if_match);
@@ -646,10 +372,10 @@ route_gw(struct srv *s, const struct rq *q, struct reply *r)
 		}
 		snprintf(e, sizeof e, "W/\"%d\"", g->etag);
 		if (strcmp(q->if_match, e) != 0) {
-			reply(r, 412, "{\"error\":{\"code\":\"PreconditionFailed\",\"message\":\"The "
+			fakearm_reply(r, 412, "{\"error\":{\"code\":\"PreconditionFailed\",\"message\":\"The "
 			    "specified precondition is not met.\"}}");
 		} else if (g->last_put == NULL) {
-			reply(r, 400, "{\"error\":{\"code\":\"InvalidRequestContent\",\"message\":\"bad\"}}");
+			fakearm_reply(r, 400, "{\"error\":{\"code\":\"InvalidRequestContent\",\"message\":\"bad\"}}");
 		} else {
 			g->accepted++;
 			if (!g->ignore_puts) {
@@ -659,8 +385,8 @@ route_gw(struct srv *s, const struct rq *q, struct reply *r)
 			g->etag++;
 			gw_set_etag(g);
 			snprintf(e, sizeof e, "%s/op/%d", s->base, g->puts);
-			hdr(r, "Azure-AsyncOperation", e);
-			reply_json(r, 201, g->gw);
+			fakearm_hdr(r, "Azure-AsyncOperation", e);
+			fakearm_reply_json(r, 201, g->gw);
 		}
 	}
 	pthread_mutex_unlock(&g->lock);
@@ -690,7 +416,7 @@ static void
 test_set_weights_plain_creates_policy(void **state)
 {
 	struct gwstate g;
-	struct fixture f;
+	struct fakearm_client f;
 	struct appgw_change ch;
 	cJSON *orig, *p, *pol, *tgs, *t0, *t1, *rule, *rp;
 	char err[512] = "";
@@ -698,7 +424,7 @@ test_set_weights_plain_creates_policy(void **state)
 	(void)state;
 	gw_init(&g, example_gateway());
 	orig = cJSON_Duplicate(g.gw, 1);
-	fixture_init(&f, route_gw, &g);
+	fakearm_client_init(&f, route_gw, &g);
 	assert_int_equal(appgw_set_weights(f.arm, &T, 90, 10, NULL, NULL, &ch, err, sizeof err), 0);
 	assert_int_equal(ch.changed, 1);
 	assert_int_equal(ch.attempts, 1);
@@ -766,7 +492,7 @@ test_set_weights_plain_creates_policy(void **state)
 	assert_true(ch.now.green.share > 99.9);
 	appgw_change_free(&ch);
 
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	cJSON_Delete(orig);
 	gw_done(&g);
 }
@@ -775,14 +501,14 @@ static void
 test_set_weights_policy_rule(void **state)
 {
 	struct gwstate g;
-	struct fixture f;
+	struct fakearm_client f;
 	struct appgw_change ch;
 	cJSON *pol, *tgs;
 	char err[512] = "";
 
 	(void)state;
 	gw_init(&g, policy_gateway(100, 0));
-	fixture_init(&f, route_gw, &g);
+	fakearm_client_init(&f, route_gw, &g);
 	assert_int_equal(appgw_set_weights(f.arm, &T, 50, 50, NULL, NULL, &ch, err, sizeof err), 0);
 	pol = named(cJSON_GetObjectItem(props_of(g.last_put), "loadDistributionPolicies"), "ldp1");
 	/* The existing policy is changed in place: no new one, algorithm kept,
@@ -801,7 +527,7 @@ test_set_weights_policy_rule(void **state)
 	assert_int_equal(ch.was.blue.weight, 100);
 	assert_int_equal(ch.now.green.weight, 50);
 	appgw_change_free(&ch);
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	gw_done(&g);
 }
 
@@ -809,7 +535,7 @@ static void
 test_412_then_success(void **state)
 {
 	struct gwstate g;
-	struct fixture f;
+	struct fakearm_client f;
 	struct appgw_change ch;
 	char err[512] = "";
 
@@ -817,7 +543,7 @@ test_412_then_success(void **state)
 	gw_init(&g, example_gateway());
 	g.reject = 1;
 	g.who = OTHER_RULE;
-	fixture_init(&f, route_gw, &g);
+	fakearm_client_init(&f, route_gw, &g);
 	assert_int_equal(appgw_set_weights(f.arm, &T, 90, 10, NULL, NULL, &ch, err, sizeof err), 0);
 	assert_int_equal(ch.attempts, 2);
 	assert_int_equal(g.puts, 2);
@@ -831,7 +557,7 @@ test_412_then_success(void **state)
 	    "priority")->valueint, 21);
 	assert_int_equal(ch.now.blue.weight, 90);
 	appgw_change_free(&ch);
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	gw_done(&g);
 }
 
@@ -839,7 +565,7 @@ static void
 test_412_drift_stops(void **state)
 {
 	struct gwstate g;
-	struct fixture f;
+	struct fakearm_client f;
 	struct appgw_change ch;
 	char err[512] = "";
 
@@ -847,7 +573,7 @@ test_412_drift_stops(void **state)
 	gw_init(&g, example_gateway());
 	g.reject = 1;
 	g.who = OUR_RULE;		/* someone points our rule at green meanwhile */
-	fixture_init(&f, route_gw, &g);
+	fakearm_client_init(&f, route_gw, &g);
 	assert_int_equal(appgw_set_weights(f.arm, &T, 90, 10, NULL, NULL, &ch, err, sizeof err),
 	    APPGW_E_DRIFT);
 	assert_int_equal(g.puts, 1);		/* no second write */
@@ -857,7 +583,7 @@ test_412_drift_stops(void **state)
 	assert_non_null(strstr(err, "expected blue 100 / green 0"));
 	assert_non_null(strstr(err, "nothing written"));
 	appgw_change_free(&ch);
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	gw_done(&g);
 }
 
@@ -865,14 +591,14 @@ static void
 test_expect_snapshot(void **state)
 {
 	struct gwstate g;
-	struct fixture f;
+	struct fakearm_client f;
 	struct appgw_change ch;
 	cJSON *expect;
 	char err[512] = "";
 
 	(void)state;
 	gw_init(&g, example_gateway());
-	fixture_init(&f, route_gw, &g);
+	fakearm_client_init(&f, route_gw, &g);
 	/* The engine journals the snapshot, then writes against it. */
 	expect = appgw_snapshot(g.gw, "appgwrule", err, sizeof err);
 	assert_non_null(expect);
@@ -894,7 +620,7 @@ test_expect_snapshot(void **state)
 	assert_int_equal(g.puts, 1);
 	appgw_change_free(&ch);
 	cJSON_Delete(expect);
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	gw_done(&g);
 }
 
@@ -902,7 +628,7 @@ static void
 test_conflict_exhausted(void **state)
 {
 	struct gwstate g;
-	struct fixture f;
+	struct fakearm_client f;
 	struct appgw_change ch;
 	struct appgw_write_opts o = { .max_attempts = 3 };
 	char err[512] = "";
@@ -911,13 +637,13 @@ test_conflict_exhausted(void **state)
 	gw_init(&g, example_gateway());
 	g.reject = 100;
 	g.who = OTHER_RULE;
-	fixture_init(&f, route_gw, &g);
+	fakearm_client_init(&f, route_gw, &g);
 	assert_int_equal(appgw_set_weights(f.arm, &T, 90, 10, NULL, &o, &ch, err, sizeof err),
 	    APPGW_E_CONFLICT);
 	assert_int_equal(g.puts, 3);
 	assert_non_null(strstr(err, "still 412 after 3 attempts"));
 	appgw_change_free(&ch);
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	gw_done(&g);
 }
 
@@ -925,21 +651,21 @@ static void
 test_verify_fails(void **state)
 {
 	struct gwstate g;
-	struct fixture f;
+	struct fakearm_client f;
 	struct appgw_change ch;
 	char err[512] = "";
 
 	(void)state;
 	gw_init(&g, example_gateway());
 	g.ignore_puts = 1;
-	fixture_init(&f, route_gw, &g);
+	fakearm_client_init(&f, route_gw, &g);
 	assert_int_equal(appgw_set_weights(f.arm, &T, 90, 10, NULL, NULL, &ch, err, sizeof err),
 	    APPGW_E_VERIFY);
 	assert_non_null(strstr(err, "accepted blue 90 / green 10"));
 	assert_non_null(strstr(err, "now says blue 100 / green 0 (plain pool)"));
 	assert_non_null(ch.before);		/* the journal still learns what was replaced */
 	appgw_change_free(&ch);
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	gw_done(&g);
 }
 
@@ -947,7 +673,7 @@ static void
 test_restore_exact(void **state)
 {
 	struct gwstate g;
-	struct fixture f;
+	struct fakearm_client f;
 	struct appgw_change ch1, ch2, ch3;
 	cJSON *orig, *a, *b;
 	char err[512] = "";
@@ -955,7 +681,7 @@ test_restore_exact(void **state)
 	(void)state;
 	gw_init(&g, example_gateway());
 	orig = cJSON_Duplicate(g.gw, 1);
-	fixture_init(&f, route_gw, &g);
+	fakearm_client_init(&f, route_gw, &g);
 	assert_int_equal(appgw_set_weights(f.arm, &T, 10, 90, NULL, NULL, &ch1, err, sizeof err), 0);
 	assert_int_equal(appgw_set_weights(f.arm, &T, 0, 100, ch1.after, NULL, &ch2, err,
 	    sizeof err), 0);
@@ -996,7 +722,7 @@ test_restore_exact(void **state)
 	}
 	appgw_change_free(&ch1);
 	appgw_change_free(&ch2);
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	cJSON_Delete(orig);
 	gw_done(&g);
 }
@@ -1005,7 +731,7 @@ static void
 test_restore_policy_rule(void **state)
 {
 	struct gwstate g;
-	struct fixture f;
+	struct fakearm_client f;
 	struct appgw_change ch1, ch2;
 	cJSON *orig;
 	char err[512] = "";
@@ -1013,7 +739,7 @@ test_restore_policy_rule(void **state)
 	(void)state;
 	gw_init(&g, policy_gateway(100, 0));
 	orig = cJSON_Duplicate(g.gw, 1);
-	fixture_init(&f, route_gw, &g);
+	fakearm_client_init(&f, route_gw, &g);
 	assert_int_equal(appgw_set_weights(f.arm, &T, 0, 100, NULL, NULL, &ch1, err, sizeof err), 0);
 	assert_int_equal(appgw_restore(f.arm, &T, ch1.before, ch1.after, NULL, &ch2, err,
 	    sizeof err), 0);
@@ -1022,7 +748,7 @@ test_restore_policy_rule(void **state)
 	assert_true(cJSON_Compare(orig, g.gw, 1));
 	appgw_change_free(&ch1);
 	appgw_change_free(&ch2);
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	cJSON_Delete(orig);
 	gw_done(&g);
 }
@@ -1035,7 +761,7 @@ struct healthstate {
 };
 
 static void
-route_health(struct srv *s, const struct rq *q, struct reply *r)
+route_health(struct fakearm *s, const struct fakearm_rq *q, struct fakearm_reply *r)
 {
 	struct healthstate *h = s->ctx;
 	char loc[700];
@@ -1045,16 +771,16 @@ route_health(struct srv *s, const struct rq *q, struct reply *r)
 		snprintf(loc, sizeof loc, "%s/subscriptions/00000000-0000-0000-0000-000000000000/"
 		    "providers/Microsoft.Network/locations/westus2/operationResults/1"
 		    "?api-version=2025-07-01", s->base);
-		hdr(r, "Location", loc);
-		hdr(r, "Retry-After", "0");
-		reply(r, 202, "");
+		fakearm_hdr(r, "Location", loc);
+		fakearm_hdr(r, "Retry-After", "0");
+		fakearm_reply(r, 202, "");
 	} else if (strcmp(q->method, "GET") == 0 && strstr(q->path, "/operationResults/1") != NULL) {
 		if (h->polls++ == 0) {
 			snprintf(loc, sizeof loc, "%s%s", s->base, q->path);
-			hdr(r, "Location", loc);
-			reply(r, 202, "");
+			fakearm_hdr(r, "Location", loc);
+			fakearm_reply(r, 202, "");
 		} else {
-			reply_json(r, 200, h->body);
+			fakearm_reply_json(r, 200, h->body);
 		}
 	}
 }
@@ -1063,14 +789,14 @@ static void
 test_backend_health(void **state)
 {
 	struct healthstate hs = { 0 };
-	struct fixture f;
+	struct fakearm_client f;
 	struct appgw_health h;
 	const struct appgw_pool_health *p;
 	char err[512] = "";
 
 	(void)state;
 	hs.body = example_body(FIX "network/ApplicationGatewayBackendHealthGet.json", "200");
-	fixture_init(&f, route_health, &hs);
+	fakearm_client_init(&f, route_health, &hs);
 	assert_int_equal(appgw_backend_health(f.arm, GWID, NULL, NULL, &h, err, sizeof err), 0);
 	assert_int_equal(h.npools, 2);
 	p = appgw_health_pool(&h, "MFPool");
@@ -1088,7 +814,7 @@ test_backend_health(void **state)
 	assert_null(appgw_health_pool(&h, "nope"));
 	assert_true(hs.polls >= 2);
 	appgw_health_free(&h);
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	cJSON_Delete(hs.body);
 }
 

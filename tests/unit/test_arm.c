@@ -19,19 +19,17 @@
 #include "azure/credential.h"
 #include "src/http.h"
 #include "src/log.h"
+#include "tests/lib/testsrv.h"
 
-#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -114,59 +112,21 @@ body(struct reply *r, unsigned status, const char *fmt, ...)
 	va_end(ap);
 }
 
-struct upload {
-	char *buf;
-	size_t len;
-};
-
-static enum MHD_Result
-collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct rq *q = cls;
-	size_t n = strlen(q->query);
-
-	(void)kind;
-	sfmt(q->query + n, sizeof q->query - n, "%s%s=%s", n ? "&" : "", key, value ? value : "");
-	return MHD_YES;
-}
-
-static void
-copy_hdr(struct MHD_Connection *conn, const char *name, char *dst, size_t n)
-{
-	const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
-
-	sfmt(dst, n, "%s", v != NULL ? v : "");
-}
-
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *data, size_t *size, void **con_cls)
 {
 	struct srv *s = cls;
-	struct upload *up = *con_cls;
 	struct rq *q;
 	struct reply *r;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
+	const char *in;
 
 	(void)version;
-	if (up == NULL) {
-		up = calloc(1, sizeof *up);
-		*con_cls = up;
-		return up != NULL ? MHD_YES : MHD_NO;
-	}
-	if (*size > 0) {
-		char *nb = realloc(up->buf, up->len + *size + 1);
-
-		if (nb == NULL)
-			return MHD_NO;
-		memcpy(nb + up->len, data, *size);
-		up->buf = nb;
-		up->len += *size;
-		nb[up->len] = '\0';
-		*size = 0;
-		return MHD_YES;
-	}
+	in = testsrv_body(con_cls, data, size, &ret);
+	if (in == NULL)
+		return ret;
 	q = calloc(1, sizeof *q);
 	r = calloc(1, sizeof *r);
 	if (q == NULL || r == NULL) {
@@ -176,14 +136,13 @@ handler(void *cls, struct MHD_Connection *conn, const char *url, const char *met
 	}
 	sfmt(q->method, sizeof q->method, "%s", method);
 	sfmt(q->path, sizeof q->path, "%s", url);
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, q);
-	if (up->buf != NULL)
-		sfmt(q->body, sizeof q->body, "%s", up->buf);
-	copy_hdr(conn, "Authorization", q->auth, sizeof q->auth);
-	copy_hdr(conn, "If-Match", q->if_match, sizeof q->if_match);
-	copy_hdr(conn, "x-ms-client-request-id", q->client_req_id, sizeof q->client_req_id);
-	copy_hdr(conn, "User-Agent", q->user_agent, sizeof q->user_agent);
-	copy_hdr(conn, "Content-Type", q->ctype, sizeof q->ctype);
+	testsrv_query(conn, q->query, sizeof q->query);
+	sfmt(q->body, sizeof q->body, "%s", in);
+	testsrv_header(conn, "Authorization", q->auth, sizeof q->auth);
+	testsrv_header(conn, "If-Match", q->if_match, sizeof q->if_match);
+	testsrv_header(conn, "x-ms-client-request-id", q->client_req_id, sizeof q->client_req_id);
+	testsrv_header(conn, "User-Agent", q->user_agent, sizeof q->user_agent);
+	testsrv_header(conn, "Content-Type", q->ctype, sizeof q->ctype);
 	if (strstr(url, "/oauth2/v2.0/token") != NULL) {
 		int n = atomic_fetch_add(&s->token_hits, 1) + 1;
 
@@ -210,43 +169,18 @@ handler(void *cls, struct MHD_Connection *conn, const char *url, const char *met
 	return ret;
 }
 
-static void
-completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-    enum MHD_RequestTerminationCode toe)
-{
-	struct upload *up = *con_cls;
-
-	(void)cls;
-	(void)conn;
-	(void)toe;
-	if (up != NULL) {
-		free(up->buf);
-		free(up);
-		*con_cls = NULL;
-	}
-}
-
 static struct srv *
 srv_start(route_fn route, void *ctx)
 {
 	struct srv *s = calloc(1, sizeof *s);
-	struct sockaddr_in sa;
-	const union MHD_DaemonInfo *info;
+	int port;
 
 	assert_non_null(s);
 	s->route = route;
 	s->ctx = ctx;
 	pthread_mutex_init(&s->lock, NULL);
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-	    NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
-	assert_non_null(s->d);
-	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-	assert_non_null(info);
-	sfmt(s->base, sizeof s->base, "http://127.0.0.1:%d", info->port);
+	s->d = testsrv_daemon(handler, s, NULL, NULL, &port);
+	sfmt(s->base, sizeof s->base, "http://127.0.0.1:%d", port);
 	return s;
 }
 
@@ -268,23 +202,6 @@ next_step(struct srv *s)
 	n = ++s->step;
 	pthread_mutex_unlock(&s->lock);
 	return n;
-}
-
-static int
-closed_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
 }
 
 /* ---- the client under test ------------------------------------------------------------ */
@@ -622,7 +539,7 @@ test_connection_refused(void **state)
 	char endpoint[64];
 
 	(void)state;
-	sfmt(endpoint, sizeof endpoint, "http://127.0.0.1:%d/", closed_port());
+	sfmt(endpoint, sizeof endpoint, "http://127.0.0.1:%d/", testsrv_closed_port());
 	fixture_init(&f, route_basic, NULL, endpoint);
 	assert_int_equal(arm_get(f.arm, AKS, NULL, &r), ARM_E_TRANSPORT);
 	assert_int_equal(r.attempts, 4);

@@ -19,12 +19,11 @@
 #include "azure/credential.h"
 #include "src/http.h"
 #include "src/log.h"
+#include "tests/lib/testsrv.h"
 
-#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
@@ -36,7 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -119,60 +117,21 @@ struct srv {
 	struct rq last;		/* under lock */
 };
 
-struct upload {
-	char *buf;
-	size_t len;
-};
-
-static enum MHD_Result
-collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct rq *q = cls;
-	size_t n = strlen(q->query);
-
-	(void)kind;
-	sfmt(q->query + n, sizeof q->query - n, "%s%s=%s", n ? "&" : "", key,
-	    value != NULL ? value : "");
-	return MHD_YES;
-}
-
-static void
-copy_hdr(struct MHD_Connection *conn, const char *name, char *dst, size_t n)
-{
-	const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
-
-	sfmt(dst, n, "%s", v != NULL ? v : "");
-}
-
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *data, size_t *size, void **con_cls)
 {
 	struct srv *s = cls;
-	struct upload *up = *con_cls;
 	struct rq *q;
 	struct reply *r;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
+	const char *in;
 
 	(void)version;
-	if (up == NULL) {
-		up = calloc(1, sizeof *up);
-		*con_cls = up;
-		return up != NULL ? MHD_YES : MHD_NO;
-	}
-	if (*size > 0) {
-		char *nb = realloc(up->buf, up->len + *size + 1);
-
-		if (nb == NULL)
-			return MHD_NO;
-		memcpy(nb + up->len, data, *size);
-		up->buf = nb;
-		up->len += *size;
-		nb[up->len] = '\0';
-		*size = 0;
-		return MHD_YES;
-	}
+	in = testsrv_body(con_cls, data, size, &ret);
+	if (in == NULL)
+		return ret;
 	q = calloc(1, sizeof *q);
 	r = calloc(1, sizeof *r);
 	if (q == NULL || r == NULL) {
@@ -182,12 +141,11 @@ handler(void *cls, struct MHD_Connection *conn, const char *url, const char *met
 	}
 	sfmt(q->method, sizeof q->method, "%s", method);
 	sfmt(q->path, sizeof q->path, "%s", url);
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, q);
-	if (up->buf != NULL)
-		sfmt(q->body, sizeof q->body, "%s", up->buf);
-	copy_hdr(conn, "Metadata", q->metadata, sizeof q->metadata);
-	copy_hdr(conn, "X-IDENTITY-HEADER", q->idheader, sizeof q->idheader);
-	copy_hdr(conn, "Content-Type", q->ctype, sizeof q->ctype);
+	testsrv_query(conn, q->query, sizeof q->query);
+	sfmt(q->body, sizeof q->body, "%s", in);
+	testsrv_header(conn, "Metadata", q->metadata, sizeof q->metadata);
+	testsrv_header(conn, "X-IDENTITY-HEADER", q->idheader, sizeof q->idheader);
+	testsrv_header(conn, "Content-Type", q->ctype, sizeof q->ctype);
 	r->status = 404;
 	sfmt(r->body, sizeof r->body, "{\"error\":\"not_found\"}");
 	atomic_fetch_add(&s->hits, 1);
@@ -206,53 +164,16 @@ handler(void *cls, struct MHD_Connection *conn, const char *url, const char *met
 	return ret;
 }
 
-static void
-completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-    enum MHD_RequestTerminationCode toe)
-{
-	struct upload *up = *con_cls;
-
-	(void)cls;
-	(void)conn;
-	(void)toe;
-	if (up != NULL) {
-		free(up->buf);
-		free(up);
-		*con_cls = NULL;
-	}
-}
-
 static struct srv *
 srv_start_tls(route_fn route, void *ctx, const char *key_pem, const char *cert_pem)
 {
 	struct srv *s = calloc(1, sizeof *s);
-	struct sockaddr_in sa;
-	const union MHD_DaemonInfo *info;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION;
 
 	assert_non_null(s);
 	s->route = route;
 	s->ctx = ctx;
 	pthread_mutex_init(&s->lock, NULL);
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (key_pem != NULL) {
-		flags |= MHD_USE_TLS;
-		s->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, s,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-		    MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
-		    MHD_OPTION_END);
-	} else {
-		s->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, s,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		    MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
-	}
-	assert_non_null(s->d);
-	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-	assert_non_null(info);
-	s->port = info->port;
+	s->d = testsrv_daemon(handler, s, key_pem, cert_pem, &s->port);
 	sfmt(s->base, sizeof s->base, "%s://127.0.0.1:%d", key_pem != NULL ? "https" : "http",
 	    s->port);
 	return s;
@@ -281,24 +202,6 @@ srv_last(struct srv *s)
 	q = s->last;
 	pthread_mutex_unlock(&s->lock);
 	return q;
-}
-
-/* A port nothing listens on. */
-static int
-closed_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
 }
 
 /* Value of NAME in an x-www-form-urlencoded BODY, decoded; 0 if absent. */
@@ -1399,7 +1302,7 @@ test_default_chain_cli_wins(void **state)
 
 	(void)state;
 	sfmt(imds, sizeof imds, "http://127.0.0.1:%d/metadata/identity/oauth2/token",
-	    closed_port());
+	    testsrv_closed_port());
 	cfg.imds_endpoint = imds;
 	sfmt(body, sizeof body, "echo '{\"accessToken\":\"chain-cli\",\"expires_on\":%lld}'\n",
 	    (long long)time(NULL) + 3600);
@@ -1466,7 +1369,7 @@ test_default_chain_all_unavailable(void **state)
 
 	(void)state;
 	sfmt(imds, sizeof imds, "http://127.0.0.1:%d/metadata/identity/oauth2/token",
-	    closed_port());
+	    testsrv_closed_port());
 	cfg.imds_endpoint = imds;
 	env_set(&e, "PATH", tmpdir);	/* no az there */
 	c = cred_new(&cfg, &e);

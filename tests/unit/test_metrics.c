@@ -6,8 +6,8 @@
  * Real answers: GetMetric.json and GetMetricError.json (monitor
  * 2023-10-01; tests/fixtures/azure/SOURCES.md).  A gateway-shaped answer
  * split by HttpStatusGroup is derived from GetMetric.json's structure.  A
- * libmicrohttpd server on 127.0.0.1 plays Entra and ARM and records the
- * query string.  The last test asks the simulator.
+ * libmicrohttpd server on 127.0.0.1 (tests/lib/fakearm.c) plays Entra and
+ * ARM and records the query string.  The last test asks the simulator.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,311 +21,22 @@
 #include "sim/sim.h"
 #include "src/http.h"
 #include "src/log.h"
+#include "tests/lib/example.h"
+#include "tests/lib/fakearm.h"
 
-#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <ftw.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define FIX "tests/fixtures/azure/"
 #define GWID "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/" \
 	"providers/Microsoft.Network/applicationGateways/appgw"
-
-/* ---- the scripted ARM ------------------------------------------------------------------ */
-
-struct rq {
-	char method[8];
-	char path[512];
-	char if_match[256];
-	char query[1024];		/* "k=v&k=v", values decoded */
-	char *body;			/* NUL-terminated, "" when none */
-};
-
-struct reply {
-	unsigned status;
-	char *body;			/* malloc'd */
-	char hdr[4][2][800];
-	int nh;
-};
-
-struct srv;
-typedef void (*route_fn)(struct srv *s, const struct rq *q, struct reply *r);
-
-struct srv {
-	struct MHD_Daemon *d;
-	char base[64];
-	route_fn route;
-	void *ctx;
-	pthread_mutex_t lock;
-	char log[64][600];
-	int nlog;
-};
-
-static void
-hdr(struct reply *r, const char *name, const char *value)
-{
-	if (r->nh < 4) {
-		snprintf(r->hdr[r->nh][0], sizeof r->hdr[0][0], "%s", name);
-		snprintf(r->hdr[r->nh][1], sizeof r->hdr[0][1], "%s", value);
-		r->nh++;
-	}
-}
-
-static void
-reply(struct reply *r, unsigned status, const char *body)
-{
-	free(r->body);
-	r->status = status;
-	r->body = strdup(body != NULL ? body : "");
-}
-
-static void
-reply_json(struct reply *r, unsigned status, const cJSON *j)
-{
-	char *t = cJSON_PrintUnformatted(j);
-
-	reply(r, status, t);
-	free(t);
-}
-
-static enum MHD_Result
-collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct rq *q = cls;
-	size_t n = strlen(q->query);
-
-	(void)kind;
-	snprintf(q->query + n, sizeof q->query - n, "%s%s=%s", n ? "&" : "", key,
-	    value != NULL ? value : "");
-	return MHD_YES;
-}
-
-struct upload {
-	char *buf;
-	size_t len;
-};
-
-static enum MHD_Result
-handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-    const char *version, const char *data, size_t *size, void **con_cls)
-{
-	struct srv *s = cls;
-	struct upload *up = *con_cls;
-	struct rq q;
-	struct reply r = { 0 };
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	const char *v;
-
-	(void)version;
-	if (up == NULL) {
-		up = calloc(1, sizeof *up);
-		*con_cls = up;
-		return up != NULL ? MHD_YES : MHD_NO;
-	}
-	if (*size > 0) {
-		char *nb = realloc(up->buf, up->len + *size + 1);
-
-		if (nb == NULL)
-			return MHD_NO;
-		memcpy(nb + up->len, data, *size);
-		up->buf = nb;
-		up->len += *size;
-		nb[up->len] = '\0';
-		*size = 0;
-		return MHD_YES;
-	}
-	memset(&q, 0, sizeof q);
-	snprintf(q.method, sizeof q.method, "%s", method);
-	snprintf(q.path, sizeof q.path, "%s", url);
-	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-Match");
-	snprintf(q.if_match, sizeof q.if_match, "%s", v != NULL ? v : "");
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
-	q.body = up->buf != NULL ? up->buf : "";
-	reply(&r, 404, "{\"error\":{\"code\":\"NoRoute\",\"message\":\"no route\"}}");
-	if (strstr(url, "/oauth2/v2.0/token") != NULL) {
-		reply(&r, 200, "{\"token_type\":\"Bearer\",\"expires_in\":3600,\"access_token\":\"tok\"}");
-	} else {
-		pthread_mutex_lock(&s->lock);
-		if (s->nlog < 64)
-			snprintf(s->log[s->nlog++], sizeof s->log[0], "%s %s", method, url);
-		pthread_mutex_unlock(&s->lock);
-		s->route(s, &q, &r);
-	}
-	resp = MHD_create_response_from_buffer(strlen(r.body), r.body, MHD_RESPMEM_MUST_COPY);
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	for (int i = 0; i < r.nh; i++)
-		MHD_add_response_header(resp, r.hdr[i][0], r.hdr[i][1]);
-	ret = MHD_queue_response(conn, r.status, resp);
-	MHD_destroy_response(resp);
-	free(r.body);
-	return ret;
-}
-
-static void
-completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-    enum MHD_RequestTerminationCode toe)
-{
-	struct upload *up = *con_cls;
-
-	(void)cls;
-	(void)conn;
-	(void)toe;
-	if (up != NULL) {
-		free(up->buf);
-		free(up);
-		*con_cls = NULL;
-	}
-}
-
-static struct srv *
-srv_start(route_fn route, void *ctx)
-{
-	struct srv *s = calloc(1, sizeof *s);
-	struct sockaddr_in sa;
-	const union MHD_DaemonInfo *info;
-
-	assert_non_null(s);
-	s->route = route;
-	s->ctx = ctx;
-	pthread_mutex_init(&s->lock, NULL);
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-	    NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
-	assert_non_null(s->d);
-	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-	assert_non_null(info);
-	snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", info->port);
-	return s;
-}
-
-static void
-srv_stop(struct srv *s)
-{
-	MHD_stop_daemon(s->d);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
-}
-
-/* ---- the client under test ------------------------------------------------------------ */
-
-struct env {
-	const char *kv[4][2];
-};
-
-static const char *
-env_get(void *ctx, const char *name)
-{
-	struct env *e = ctx;
-
-	for (int i = 0; i < 4; i++)
-		if (e->kv[i][0] != NULL && strcmp(e->kv[i][0], name) == 0)
-			return e->kv[i][1];
-	return NULL;
-}
-
-struct fixture {
-	struct srv *s;
-	struct env env;
-	struct az_cred *cred;
-	struct arm_client *arm;
-};
-
-static void
-fixture_init(struct fixture *f, route_fn route, void *ctx)
-{
-	struct az_cred_config cc = { .kind = AZ_CRED_ENVIRONMENT };
-	struct arm_client_config ac = { 0 };
-	char err[512];
-
-	memset(f, 0, sizeof *f);
-	f->s = srv_start(route, ctx);
-	f->env.kv[0][0] = "AZURE_TENANT_ID";
-	f->env.kv[0][1] = "tenant-1";
-	f->env.kv[1][0] = "AZURE_CLIENT_ID";
-	f->env.kv[1][1] = "client-1";
-	f->env.kv[2][0] = "AZURE_CLIENT_SECRET";
-	f->env.kv[2][1] = "secret-1";
-	f->env.kv[3][0] = "AZURE_AUTHORITY_HOST";
-	f->env.kv[3][1] = f->s->base;
-	cc.getenv_fn = env_get;
-	cc.getenv_ctx = &f->env;
-	f->cred = az_cred_new(&cc, err, sizeof err);
-	if (f->cred == NULL)
-		fail_msg("az_cred_new: %s", err);
-	ac.endpoint = f->s->base;
-	ac.scope = "https://management.azure.com/.default";
-	ac.cred = f->cred;
-	ac.max_attempts = 3;
-	ac.backoff_base_ms = 10;
-	ac.backoff_cap_ms = 40;
-	ac.poll_min_ms = 5;
-	ac.poll_max_ms = 20;
-	ac.poll_default_ms = 10;
-	ac.call_timeout_ms = 10000;
-	ac.lro_timeout_ms = 10000;
-	f->arm = arm_client_new(&ac, err, sizeof err);
-	if (f->arm == NULL)
-		fail_msg("arm_client_new: %s", err);
-}
-
-static void
-fixture_done(struct fixture *f)
-{
-	arm_client_free(f->arm);
-	az_cred_free(f->cred);
-	srv_stop(f->s);
-}
-
-/* ---- real examples ---------------------------------------------------------------------- */
-
-static cJSON *
-load_json(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *text;
-	long n;
-	cJSON *j;
-
-	if (fp == NULL)
-		fail_msg("cannot open %s (tests run from the repository root)", path);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	text = calloc(1, (size_t)n + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	j = cJSON_Parse(text);
-	free(text);
-	assert_non_null(j);
-	return j;
-}
-
-/* responses.STATUS.body of a real example, detached. */
-static cJSON *
-example_body(const char *file, const char *status)
-{
-	cJSON *j = load_json(file), *b;
-
-	b = cJSON_DetachItemFromObject(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "responses"),
-	    status), "body");
-	cJSON_Delete(j);
-	assert_non_null(b);
-	return b;
-}
 
 /* ---- parsing and aggregation ------------------------------------------------------------------- */
 
@@ -495,7 +206,7 @@ struct mstate {
 };
 
 static void
-route_metrics(struct srv *s, const struct rq *q, struct reply *r)
+route_metrics(struct fakearm *s, const struct fakearm_rq *q, struct fakearm_reply *r)
 {
 	struct mstate *m = s->ctx;
 
@@ -505,17 +216,17 @@ route_metrics(struct srv *s, const struct rq *q, struct reply *r)
 	pthread_mutex_unlock(&m->lock);
 	if (strcmp(q->path, GWID "/providers/Microsoft.Insights/metrics") != 0)
 		return;
-	hdr(r, "x-ms-request-id", "rid-metrics");
+	fakearm_hdr(r, "x-ms-request-id", "rid-metrics");
 	if (strstr(q->query, "metricnames=Nope") != NULL)
 		/* The service's answer for an unknown name: the older {code,
 		 * message} error shape. */
-		reply(r, 400, "{\"code\":\"BadRequest\",\"message\":\"Failed to find metric "
+		fakearm_reply(r, 400, "{\"code\":\"BadRequest\",\"message\":\"Failed to find metric "
 		    "configuration for provider: Microsoft.Network, resource Type: applicationGateways, "
 		    "metric: Nope, Valid metrics: TotalRequests,FailedRequests,ResponseStatus\"}");
 	else {
 		cJSON *j = cJSON_Parse(gw_answer);
 
-		reply_json(r, 200, j);
+		fakearm_reply_json(r, 200, j);
 		cJSON_Delete(j);
 	}
 }
@@ -524,14 +235,14 @@ static void
 test_query(void **state)
 {
 	struct mstate m = { 0 };
-	struct fixture f;
+	struct fakearm_client f;
 	struct metrics_query q = { 0 };
 	struct metrics_result r;
 	char err[1024] = "";
 
 	(void)state;
 	pthread_mutex_init(&m.lock, NULL);
-	fixture_init(&f, route_metrics, &m);
+	fakearm_client_init(&f, route_metrics, &m);
 	q.resource_id = GWID;
 	q.metric = "ResponseStatus";
 	q.aggregation = "total";
@@ -563,7 +274,7 @@ test_query(void **state)
 	q.window_ms = 60000;
 	q.metric = "A,B";
 	assert_int_equal(metrics_query(f.arm, &q, NULL, &r, err, sizeof err), METRICS_E_INVALID);
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	pthread_mutex_destroy(&m.lock);
 }
 /* ---- against the simulator ----------------------------------------------------------------------- */

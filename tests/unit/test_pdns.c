@@ -2,13 +2,13 @@
  * test_pdns.c — Private DNS record sets: parse, change the target with
  * If-Match, 412 when the record changed behind our back, restore, status.
  *
- * A libmicrohttpd server on 127.0.0.1 plays Entra's token endpoint and ARM
- * holding one record set, which starts as a real example
- * (RecordSetAGet.json, or RecordSetCNAMEPut.json's answer; see
- * tests/fixtures/azure/SOURCES.md): GET answers it with its etag in the
- * body as the examples do, PUT checks If-Match, keeps what it is sent,
- * bumps the etag and answers like RecordSetAPut.json.  The last test runs
- * against the simulator's zone priv.contoso.com.
+ * A libmicrohttpd server on 127.0.0.1 (tests/lib/fakearm.c) plays
+ * Entra's token endpoint and ARM holding one record set, which starts as
+ * a real example (RecordSetAGet.json, or RecordSetCNAMEPut.json's
+ * answer; see tests/fixtures/azure/SOURCES.md): GET answers it with its
+ * etag in the body as the examples do, PUT checks If-Match, keeps what
+ * it is sent, bumps the etag and answers like RecordSetAPut.json.  The
+ * last test runs against the simulator's zone priv.contoso.com.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,19 +22,17 @@
 #include "sim/sim.h"
 #include "src/http.h"
 #include "src/log.h"
+#include "tests/lib/example.h"
+#include "tests/lib/fakearm.h"
 
-#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <ftw.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define FIX "tests/fixtures/azure/"
@@ -42,293 +40,6 @@
 	"Microsoft.Network/privateDnsZones/privatezone1.com"
 #define RECA ZONE "/A/recorda"
 #define RECC ZONE "/CNAME/recordcname"
-
-/* ---- the scripted ARM ------------------------------------------------------------------ */
-
-struct rq {
-	char method[8];
-	char path[512];
-	char if_match[256];
-	char query[1024];		/* "k=v&k=v", values decoded */
-	char *body;			/* NUL-terminated, "" when none */
-};
-
-struct reply {
-	unsigned status;
-	char *body;			/* malloc'd */
-	char hdr[4][2][800];
-	int nh;
-};
-
-struct srv;
-typedef void (*route_fn)(struct srv *s, const struct rq *q, struct reply *r);
-
-struct srv {
-	struct MHD_Daemon *d;
-	char base[64];
-	route_fn route;
-	void *ctx;
-	pthread_mutex_t lock;
-	char log[64][600];
-	int nlog;
-};
-
-static void
-hdr(struct reply *r, const char *name, const char *value)
-{
-	if (r->nh < 4) {
-		snprintf(r->hdr[r->nh][0], sizeof r->hdr[0][0], "%s", name);
-		snprintf(r->hdr[r->nh][1], sizeof r->hdr[0][1], "%s", value);
-		r->nh++;
-	}
-}
-
-static void
-reply(struct reply *r, unsigned status, const char *body)
-{
-	free(r->body);
-	r->status = status;
-	r->body = strdup(body != NULL ? body : "");
-}
-
-static void
-reply_json(struct reply *r, unsigned status, const cJSON *j)
-{
-	char *t = cJSON_PrintUnformatted(j);
-
-	reply(r, status, t);
-	free(t);
-}
-
-static enum MHD_Result
-collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct rq *q = cls;
-	size_t n = strlen(q->query);
-
-	(void)kind;
-	snprintf(q->query + n, sizeof q->query - n, "%s%s=%s", n ? "&" : "", key,
-	    value != NULL ? value : "");
-	return MHD_YES;
-}
-
-struct upload {
-	char *buf;
-	size_t len;
-};
-
-static enum MHD_Result
-handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-    const char *version, const char *data, size_t *size, void **con_cls)
-{
-	struct srv *s = cls;
-	struct upload *up = *con_cls;
-	struct rq q;
-	struct reply r = { 0 };
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	const char *v;
-
-	(void)version;
-	if (up == NULL) {
-		up = calloc(1, sizeof *up);
-		*con_cls = up;
-		return up != NULL ? MHD_YES : MHD_NO;
-	}
-	if (*size > 0) {
-		char *nb = realloc(up->buf, up->len + *size + 1);
-
-		if (nb == NULL)
-			return MHD_NO;
-		memcpy(nb + up->len, data, *size);
-		up->buf = nb;
-		up->len += *size;
-		nb[up->len] = '\0';
-		*size = 0;
-		return MHD_YES;
-	}
-	memset(&q, 0, sizeof q);
-	snprintf(q.method, sizeof q.method, "%s", method);
-	snprintf(q.path, sizeof q.path, "%s", url);
-	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-Match");
-	snprintf(q.if_match, sizeof q.if_match, "%s", v != NULL ? v : "");
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
-	q.body = up->buf != NULL ? up->buf : "";
-	reply(&r, 404, "{\"error\":{\"code\":\"NoRoute\",\"message\":\"no route\"}}");
-	if (strstr(url, "/oauth2/v2.0/token") != NULL) {
-		reply(&r, 200, "{\"token_type\":\"Bearer\",\"expires_in\":3600,\"access_token\":\"tok\"}");
-	} else {
-		pthread_mutex_lock(&s->lock);
-		if (s->nlog < 64)
-			snprintf(s->log[s->nlog++], sizeof s->log[0], "%s %s", method, url);
-		pthread_mutex_unlock(&s->lock);
-		s->route(s, &q, &r);
-	}
-	resp = MHD_create_response_from_buffer(strlen(r.body), r.body, MHD_RESPMEM_MUST_COPY);
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	for (int i = 0; i < r.nh; i++)
-		MHD_add_response_header(resp, r.hdr[i][0], r.hdr[i][1]);
-	ret = MHD_queue_response(conn, r.status, resp);
-	MHD_destroy_response(resp);
-	free(r.body);
-	return ret;
-}
-
-static void
-completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-    enum MHD_RequestTerminationCode toe)
-{
-	struct upload *up = *con_cls;
-
-	(void)cls;
-	(void)conn;
-	(void)toe;
-	if (up != NULL) {
-		free(up->buf);
-		free(up);
-		*con_cls = NULL;
-	}
-}
-
-static struct srv *
-srv_start(route_fn route, void *ctx)
-{
-	struct srv *s = calloc(1, sizeof *s);
-	struct sockaddr_in sa;
-	const union MHD_DaemonInfo *info;
-
-	assert_non_null(s);
-	s->route = route;
-	s->ctx = ctx;
-	pthread_mutex_init(&s->lock, NULL);
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-	    NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
-	assert_non_null(s->d);
-	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-	assert_non_null(info);
-	snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", info->port);
-	return s;
-}
-
-static void
-srv_stop(struct srv *s)
-{
-	MHD_stop_daemon(s->d);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
-}
-
-/* ---- the client under test ------------------------------------------------------------ */
-
-struct env {
-	const char *kv[4][2];
-};
-
-static const char *
-env_get(void *ctx, const char *name)
-{
-	struct env *e = ctx;
-
-	for (int i = 0; i < 4; i++)
-		if (e->kv[i][0] != NULL && strcmp(e->kv[i][0], name) == 0)
-			return e->kv[i][1];
-	return NULL;
-}
-
-struct fixture {
-	struct srv *s;
-	struct env env;
-	struct az_cred *cred;
-	struct arm_client *arm;
-};
-
-static void
-fixture_init(struct fixture *f, route_fn route, void *ctx)
-{
-	struct az_cred_config cc = { .kind = AZ_CRED_ENVIRONMENT };
-	struct arm_client_config ac = { 0 };
-	char err[512];
-
-	memset(f, 0, sizeof *f);
-	f->s = srv_start(route, ctx);
-	f->env.kv[0][0] = "AZURE_TENANT_ID";
-	f->env.kv[0][1] = "tenant-1";
-	f->env.kv[1][0] = "AZURE_CLIENT_ID";
-	f->env.kv[1][1] = "client-1";
-	f->env.kv[2][0] = "AZURE_CLIENT_SECRET";
-	f->env.kv[2][1] = "secret-1";
-	f->env.kv[3][0] = "AZURE_AUTHORITY_HOST";
-	f->env.kv[3][1] = f->s->base;
-	cc.getenv_fn = env_get;
-	cc.getenv_ctx = &f->env;
-	f->cred = az_cred_new(&cc, err, sizeof err);
-	if (f->cred == NULL)
-		fail_msg("az_cred_new: %s", err);
-	ac.endpoint = f->s->base;
-	ac.scope = "https://management.azure.com/.default";
-	ac.cred = f->cred;
-	ac.max_attempts = 3;
-	ac.backoff_base_ms = 10;
-	ac.backoff_cap_ms = 40;
-	ac.poll_min_ms = 5;
-	ac.poll_max_ms = 20;
-	ac.poll_default_ms = 10;
-	ac.call_timeout_ms = 10000;
-	ac.lro_timeout_ms = 10000;
-	f->arm = arm_client_new(&ac, err, sizeof err);
-	if (f->arm == NULL)
-		fail_msg("arm_client_new: %s", err);
-}
-
-static void
-fixture_done(struct fixture *f)
-{
-	arm_client_free(f->arm);
-	az_cred_free(f->cred);
-	srv_stop(f->s);
-}
-
-/* ---- real examples ---------------------------------------------------------------------- */
-
-static cJSON *
-load_json(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *text;
-	long n;
-	cJSON *j;
-
-	if (fp == NULL)
-		fail_msg("cannot open %s (tests run from the repository root)", path);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	text = calloc(1, (size_t)n + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	j = cJSON_Parse(text);
-	free(text);
-	assert_non_null(j);
-	return j;
-}
-
-/* responses.STATUS.body of a real example, detached. */
-static cJSON *
-example_body(const char *file, const char *status)
-{
-	cJSON *j = load_json(file), *b;
-
-	b = cJSON_DetachItemFromObject(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "responses"),
-	    status), "body");
-	cJSON_Delete(j);
-	assert_non_null(b);
-	return b;
-}
 
 /* ---- parsing ------------------------------------------------------------------------------ */
 
@@ -438,20 +149,20 @@ rec_set_etag(struct recstate *g)
 }
 
 static void
-route_rec(struct srv *s, const struct rq *q, struct reply *r)
+route_rec(struct fakearm *s, const struct fakearm_rq *q, struct fakearm_reply *r)
 {
 	struct recstate *g = s->ctx;
 	const char *id = cJSON_GetObjectItem(g->rec, "id")->valuestring;
 	char e[64];
 
 	pthread_mutex_lock(&g->lock);
-	hdr(r, "x-ms-request-id", "rid-pdns");
+	fakearm_hdr(r, "x-ms-request-id", "rid-pdns");
 	if (strcasecmp(q->path, id) != 0) {
-		reply(r, 404, "{\"error\":{\"code\":\"NotFound\",\"message\":\"The resource record "
+		fakearm_reply(r, 404, "{\"error\":{\"code\":\"NotFound\",\"message\":\"The resource record "
 		    "'nope' does not exist in resource group 'resourceGroup1' of subscription "
 		    "'subscriptionId'.\"}}");
 	} else if (strcmp(q->method, "GET") == 0) {
-		reply_json(r, 200, g->rec);
+		fakearm_reply_json(r, 200, g->rec);
 	} else if (strcmp(q->method, "PUT") == 0) {
 		g->puts++;
 		snprintf(g->last_if_match, sizeof g->last_if_match, "%s", q->if_match);
@@ -464,7 +175,7 @@ route_rec(struct srv *s, const struct rq *q, struct reply *r)
 		}
 		snprintf(e, sizeof e, "etag-%d", g->etag);
 		if (strcmp(q->if_match, e) != 0) {
-			reply(r, 412, "{\"error\":{\"code\":\"PreconditionFailed\",\"message\":\"The "
+			fakearm_reply(r, 412, "{\"error\":{\"code\":\"PreconditionFailed\",\"message\":\"The "
 			    "Record set recorda has been modified (etag mismatch).\"}}");
 		} else {
 			cJSON *props = cJSON_Duplicate(cJSON_GetObjectItem(g->last_put, "properties"), 1);
@@ -482,7 +193,7 @@ route_rec(struct srv *s, const struct rq *q, struct reply *r)
 			}
 			g->etag++;
 			rec_set_etag(g);
-			reply_json(r, 200, g->rec);
+			fakearm_reply_json(r, 200, g->rec);
 		}
 	}
 	pthread_mutex_unlock(&g->lock);
@@ -512,7 +223,7 @@ static void
 test_a_put_if_match(void **state)
 {
 	struct recstate g;
-	struct fixture f;
+	struct fakearm_client f;
 	struct pdns_change ch;
 	const char *green[] = { "10.10.2.4" };
 	cJSON *p;
@@ -520,7 +231,7 @@ test_a_put_if_match(void **state)
 
 	(void)state;
 	rec_init(&g, example_body(FIX "privatedns/RecordSetAGet.json", "200"));
-	fixture_init(&f, route_rec, &g);
+	fakearm_client_init(&f, route_rec, &g);
 	if (pdns_set_targets(f.arm, RECA, green, 1, 60, NULL, NULL, &ch, err, sizeof err) != 0)
 		fail_msg("set: %s", err);
 	assert_int_equal(ch.changed, 1);
@@ -556,7 +267,7 @@ test_a_put_if_match(void **state)
 	assert_int_equal(ch.changed, 0);
 	assert_int_equal(g.puts, 1);
 	pdns_change_free(&ch);
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	rec_done(&g);
 }
 
@@ -564,14 +275,14 @@ static void
 test_412(void **state)
 {
 	struct recstate g;
-	struct fixture f;
+	struct fakearm_client f;
 	struct pdns_change ch;
 	const char *green[] = { "10.10.2.4" };
 	char err[512] = "";
 
 	(void)state;
 	rec_init(&g, example_body(FIX "privatedns/RecordSetAGet.json", "200"));
-	fixture_init(&f, route_rec, &g);
+	fakearm_client_init(&f, route_rec, &g);
 	/* The journal's ETag is stale: the record changed since. */
 	assert_int_equal(pdns_set_targets(f.arm, RECA, green, 1, 0, "etag-0", NULL, &ch, err,
 	    sizeof err), ARM_E_PRECONDITION);
@@ -589,7 +300,7 @@ test_412(void **state)
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(
 	    cJSON_GetObjectItem(g.rec, "properties"), "aRecords"), 0), "ipv4Address")->valuestring,
 	    "1.2.3.4");
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	rec_done(&g);
 }
 
@@ -597,7 +308,7 @@ static void
 test_cname_and_invalid(void **state)
 {
 	struct recstate g;
-	struct fixture f;
+	struct fakearm_client f;
 	struct pdns_change ch;
 	const char *t1[] = { "aks-green.priv.contoso.com" };
 	const char *t2[] = { "a.example.com", "b.example.com" };
@@ -607,7 +318,7 @@ test_cname_and_invalid(void **state)
 
 	(void)state;
 	rec_init(&g, example_body(FIX "privatedns/RecordSetCNAMEPut.json", "200"));
-	fixture_init(&f, route_rec, &g);
+	fakearm_client_init(&f, route_rec, &g);
 	if (pdns_set_targets(f.arm, RECC, t1, 1, 0, NULL, NULL, &ch, err, sizeof err) != 0)
 		fail_msg("cname: %s", err);
 	p = cJSON_GetObjectItem(g.last_put, "properties");
@@ -627,11 +338,11 @@ test_cname_and_invalid(void **state)
 	    PDNS_E_INVALID);
 	pdns_change_free(&ch);
 	assert_int_equal(g.puts, 1);
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	rec_done(&g);
 
 	rec_init(&g, example_body(FIX "privatedns/RecordSetAGet.json", "200"));
-	fixture_init(&f, route_rec, &g);
+	fakearm_client_init(&f, route_rec, &g);
 	assert_int_equal(pdns_set_targets(f.arm, RECA, bad, 1, 0, NULL, NULL, &ch, err, sizeof err),
 	    PDNS_E_INVALID);
 	assert_non_null(strstr(err, "not an IPv4 address"));
@@ -648,7 +359,7 @@ test_cname_and_invalid(void **state)
 	assert_non_null(strstr(err, "auto-registered"));
 	pdns_change_free(&ch);
 	assert_int_equal(g.puts, 0);
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	rec_done(&g);
 }
 
@@ -656,7 +367,7 @@ static void
 test_restore_and_verify(void **state)
 {
 	struct recstate g;
-	struct fixture f;
+	struct fakearm_client f;
 	struct pdns_change ch1, ch2;
 	const char *green[] = { "10.10.2.4" };
 	cJSON *orig;
@@ -665,7 +376,7 @@ test_restore_and_verify(void **state)
 	(void)state;
 	rec_init(&g, example_body(FIX "privatedns/RecordSetAGet.json", "200"));
 	orig = cJSON_Duplicate(cJSON_GetObjectItem(g.rec, "properties"), 1);
-	fixture_init(&f, route_rec, &g);
+	fakearm_client_init(&f, route_rec, &g);
 	assert_int_equal(pdns_set_targets(f.arm, RECA, green, 1, 30, NULL, NULL, &ch1, err,
 	    sizeof err), 0);
 	/* Rollback: the journaled before, with If-Match the journaled after. */
@@ -710,7 +421,7 @@ test_restore_and_verify(void **state)
 	pdns_change_free(&ch2);
 	pdns_change_free(&ch1);
 	cJSON_Delete(orig);
-	fixture_done(&f);
+	fakearm_client_done(&f);
 	rec_done(&g);
 }
 /* ---- against the simulator ----------------------------------------------------------------------- */
