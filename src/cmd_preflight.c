@@ -42,13 +42,8 @@
 #include "src/config.h"
 #include "src/conn.h"
 #include "src/http.h"
+#include "src/lock.h"
 #include "src/log.h"
-
-/* The switchover lock is a coordination.k8s.io Lease on blue in this
- * namespace: it exists in every cluster and, unlike kube-system, is a place
- * a namespaced Role can grant without touching the system's own objects.
- * The engine (issue #4) takes its lock here; bgswitch(1) documents it. */
-#define PREFLIGHT_LOCK_NAMESPACE "default"
 
 #define DEFAULT_TIMEOUT_MS	60000L
 #define KUBE_CALL_TIMEOUT_MS	15000L	/* one Kubernetes request; an API server in an
@@ -1490,14 +1485,14 @@ check_kube(struct pf *p, enum cfg_role role)
 	}
 	if (kube_check_applies(c, role, KC_LOCK)) {
 		static const struct fixed_review lock[] = {
-			{ "get", "coordination.k8s.io", "leases", PREFLIGHT_LOCK_NAMESPACE },
-			{ "create", "coordination.k8s.io", "leases", PREFLIGHT_LOCK_NAMESPACE },
-			{ "update", "coordination.k8s.io", "leases", PREFLIGHT_LOCK_NAMESPACE },
+			{ "get", "coordination.k8s.io", "leases", LOCK_NAMESPACE },
+			{ "create", "coordination.k8s.io", "leases", LOCK_NAMESPACE },
+			{ "update", "coordination.k8s.io", "leases", LOCK_NAMESPACE },
 		};
 
 		kube_check_name(role, KC_LOCK, check, sizeof check);
 		check_fixed(p, check, &k, lock, sizeof lock / sizeof lock[0],
-		    "get/create/update leases in " PREFLIGHT_LOCK_NAMESPACE " allowed");
+		    "get/create/update leases in " LOCK_NAMESPACE " allowed");
 	}
 	if (kube_check_applies(c, role, KC_FREEZE)) {
 		/* The freeze is a ValidatingAdmissionPolicy and its binding; the
