@@ -22,5 +22,6 @@ struct cli_command {
 /* The commands that live in their own files (src/cmd_*.c). */
 int cmd_status(int argc, char **argv);
 int cmd_preflight(int argc, char **argv);
+int cmd_history(int argc, char **argv);
 
 #endif

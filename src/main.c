@@ -17,7 +17,6 @@ static int cmd_pending(const char *name, const char *issue);
 static int cmd_run(int argc, char **argv)       { (void)argc; (void)argv; return cmd_pending("run", "#4 (engine) and #5 (UI)"); }
 static int cmd_demo(int argc, char **argv)      { (void)argc; (void)argv; return cmd_pending("demo", "#5 (UI)"); }
 static int cmd_rollback(int argc, char **argv)  { (void)argc; (void)argv; return cmd_pending("rollback", "#4 (engine)"); }
-static int cmd_history(int argc, char **argv)   { (void)argc; (void)argv; return cmd_pending("history", "#4 (engine)"); }
 
 static const struct cli_command commands[] = {
 	{ "run",       cmd_run,       "[-c FILE]",      "the interactive switchover (default command)" },
@@ -25,7 +24,7 @@ static const struct cli_command commands[] = {
 	{ "status",    cmd_status,    "-c FILE [--json]", "observed state of both clusters, traffic and DNS" },
 	{ "preflight", cmd_preflight, "-c FILE [--json]", "check config, credentials, permissions, connectivity" },
 	{ "rollback",  cmd_rollback,  "-c FILE",        "put traffic back on blue (headless)" },
-	{ "history",   cmd_history,   "-c FILE",        "past and current runs from the journal" },
+	{ "history",   cmd_history,   "-c FILE [--json]", "past and current runs from the journal" },
 	{ "sim",       sim_cmd,       "--dir DIR [...]", "run the simulated Azure + AKS world" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
