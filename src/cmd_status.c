@@ -30,6 +30,7 @@
 #include "src/cli.h"
 #include "src/config.h"
 #include "src/conn.h"
+#include "src/journal.h"
 #include "src/log.h"
 
 #define STATUS_DEFAULT_TIMEOUT_MS 60000L
@@ -436,11 +437,30 @@ cmd_status(int argc, char **argv)
 	if (have_dns)
 		cJSON_AddItemToObject(traffic, "dns", pdns_status_json(&rec, cfg.dns.blue_target,
 		    cfg.dns.green_target));
-	/* The journal arrives with the engine (issue #4); until then no run can
-	 * have happened, so the switchover is at T0 with blue live and idle. */
+	/* The run comes from the journal: no run recorded (or the last one
+	 * ended) means the switchover rests at T0 with the live cluster. */
 	run = cJSON_AddObjectToObject(root, "run");
-	cJSON_AddStringToObject(run, "stage", "T0");
-	cJSON_AddStringToObject(run, "state", "idle");
+	{
+		char jpath[1024];
+		struct journal_view v;
+
+		memset(&v, 0, sizeof v);
+		if (journal_path(cfg.name, jpath, sizeof jpath, err, sizeof err) != 0
+		    || journal_view_load(jpath, &v, err, sizeof err) != 0) {
+			add_error(errors, "journal: %s", err);
+			cJSON_AddNullToObject(run, "stage");
+			cJSON_AddStringToObject(run, "state", "unknown");
+		} else if (!v.has_run || v.stage < 0) {
+			cJSON_AddStringToObject(run, "stage", "T0");
+			cJSON_AddStringToObject(run, "state", "idle");
+		} else {
+			cJSON_AddStringToObject(run, "stage", journal_stage_name(v.stage));
+			cJSON_AddStringToObject(run, "state", v.ended ? journal_result_name(v.result)
+			    : journal_stage_state_name(v.state));
+			cJSON_AddStringToObject(run, "id", v.run);
+		}
+		journal_view_free(&v);
+	}
 	cJSON_AddItemToObject(root, "errors", errors);
 	if (cJSON_GetArraySize(errors) > 0)
 		rc = CLI_EXIT_FAIL;

@@ -14,6 +14,9 @@ if ! sim_up --speed 50; then
 fi
 . "$SIM_DIR/env"
 CFG=$SIM_DIR/bgswitch.yaml
+# A private state directory: the run comes from this switchover's journal.
+XDG_STATE_HOME=$SIM_DIR/state
+export XDG_STATE_HOME
 OUT=$SIM_DIR/status.json
 
 "$BGSWITCH" status -c "$CFG" --json >"$OUT" 2>"$SIM_DIR/status.err"
@@ -44,6 +47,24 @@ t_is $? 0 "status (human form) exits 0"
 echo "$out" | grep -Eq '^blue +aks-prod-blue +LIVE +1\.29\.7 +Succeeded/Running +6/6 +150/150 ready'
 t_ok $? "the table shows blue LIVE with 6/6 nodes and 150/150 pods"
 echo "$out" | grep -q '^green  aks-prod-green .*absent'; t_ok $? "and green absent"
+
+# A run in progress, as the journal records it (format: bgswitch(1), JOURNAL).
+mkdir -p "$XDG_STATE_HOME/bgswitch" && chmod 700 "$XDG_STATE_HOME" "$XDG_STATE_HOME/bgswitch"
+R=aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee
+{
+    printf '{"v":1,"seq":0,"type":"journal","name":"prod-weu","created":"2026-05-01T10:00:00.000Z"}\n'
+    printf '{"v":1,"seq":1,"ts":"2026-05-01T11:00:00.000Z","run":"%s","type":"run-start","config":"x","sha256":"00","blue":"aks-prod-blue","green":"aks-prod-green","who":"bob@ci","pid":77}\n' $R
+    printf '{"v":1,"seq":2,"ts":"2026-05-01T11:10:00.000Z","run":"%s","type":"stage","stage":"T2","state":"entered","detail":null}\n' $R
+} >"$XDG_STATE_HOME/bgswitch/prod-weu.journal"
+chmod 600 "$XDG_STATE_HOME/bgswitch/prod-weu.journal"
+"$BGSWITCH" status -c "$CFG" --json >"$OUT" 2>/dev/null
+t_is "$(jget "$OUT" '(d["run"]["stage"], d["run"]["state"], d["run"]["id"])')" "('T2', 'entered', '$R')" \
+    "run: the journal's stage and state"
+printf 'not json\n{"v":1}\n' >>"$XDG_STATE_HOME/bgswitch/prod-weu.journal"
+"$BGSWITCH" status -c "$CFG" --json >"$OUT" 2>/dev/null
+t_is "$?/$(jget "$OUT" '(d["run"]["stage"], d["run"]["state"])')" "1/(None, 'unknown')" \
+    "a corrupt journal: run unknown, exit 1 (never a guess)"
+rm -f "$XDG_STATE_HOME/bgswitch/prod-weu.journal"
 
 # A crash-looping deployment shows in the counts.
 sim_curl -X POST -d '{"namespace":"shop","deployment":"cart","on":true}' \
