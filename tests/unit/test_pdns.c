@@ -20,6 +20,7 @@
 #include "azure/credential.h"
 #include "azure/pdns.h"
 #include "sim/sim.h"
+#include "tests/lib/simclient.h"
 #include "src/http.h"
 #include "src/log.h"
 #include "tests/lib/example.h"
@@ -426,158 +427,11 @@ test_restore_and_verify(void **state)
 }
 /* ---- against the simulator ----------------------------------------------------------------------- */
 
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-/* VALUE of "KEY=VALUE" (quotes stripped) in the env file TEXT. */
-static int
-env_value(const char *text, const char *key, char *out, size_t n)
-{
-	char pat[80];
-	const char *p;
-	size_t l = 0;
-
-	snprintf(pat, sizeof pat, "%s=", key);
-	for (p = strstr(text, pat); p != NULL && p > text && p[-1] != ' ' && p[-1] != '\n';
-	    p = strstr(p + 1, pat))
-		;
-	if (p == NULL)
-		return -1;
-	p += strlen(pat);
-	if (*p == '\'' || *p == '"')
-		p++;
-	while (p[l] != '\0' && p[l] != '\n' && p[l] != '\'' && p[l] != '"' && l + 1 < n)
-		l++;
-	memcpy(out, p, l);
-	out[l] = '\0';
-	return 0;
-}
-
-/* Drops quote characters from S in place. */
-static void
-unquote(char *s)
-{
-	char *o = s;
-
-	for (; *s != '\0'; s++)
-		if (*s != '"' && *s != '\'')
-			*o++ = *s;
-	*o = '\0';
-}
-
-/* A client of the simulator started in-process: its credential from the
- * env file it writes, its CA, the subscription and resource group of the
- * bgswitch.yaml it writes. */
-struct simctx {
-	char dir[256];
-	char tenant[128], client[128], secret[256], authority[256];
-	char ca[512], sub[128], rg[128];
-	struct az_cred *cred;
-	struct arm_client *arm;
-};
-
-static const char *
-simenv_get(void *ctx, const char *name)
-{
-	struct simctx *e = ctx;
-
-	if (strcmp(name, "AZURE_TENANT_ID") == 0)
-		return e->tenant;
-	if (strcmp(name, "AZURE_CLIENT_ID") == 0)
-		return e->client;
-	if (strcmp(name, "AZURE_CLIENT_SECRET") == 0)
-		return e->secret;
-	if (strcmp(name, "AZURE_AUTHORITY_HOST") == 0)
-		return e->authority;
-	return NULL;
-}
-
-static void
-read_text(const char *path, char *out, size_t n)
-{
-	FILE *fp = fopen(path, "r");
-	size_t got;
-
-	if (fp == NULL)
-		fail_msg("cannot read %s", path);
-	got = fread(out, 1, n - 1, fp);
-	out[got] = '\0';
-	fclose(fp);
-}
-
-static void
-sim_client_start(struct simctx *x)
-{
-	struct sim_opts so = { 0 };
-	struct az_cred_config cc = { .kind = AZ_CRED_ENVIRONMENT };
-	struct arm_client_config ac = { 0 };
-	char err[1024], path[600], text[8192];
-	const char *s, *r;
-
-	memset(x, 0, sizeof *x);
-	snprintf(x->dir, sizeof x->dir, "%s/bgswitch-azure.XXXXXX",
-	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
-	assert_non_null(mkdtemp(x->dir));
-	so.dir = x->dir;
-	so.speed = 100;
-	if (sim_start(&so, err, sizeof err) != 0)
-		fail_msg("sim_start: %s", err);
-	snprintf(path, sizeof path, "%s/env", x->dir);
-	read_text(path, text, sizeof text);
-	assert_int_equal(env_value(text, "AZURE_TENANT_ID", x->tenant, sizeof x->tenant), 0);
-	assert_int_equal(env_value(text, "AZURE_CLIENT_ID", x->client, sizeof x->client), 0);
-	assert_int_equal(env_value(text, "AZURE_CLIENT_SECRET", x->secret, sizeof x->secret), 0);
-	assert_int_equal(env_value(text, "AZURE_AUTHORITY_HOST", x->authority,
-	    sizeof x->authority), 0);
-	snprintf(x->ca, sizeof x->ca, "%s/ca.pem", x->dir);
-	snprintf(path, sizeof path, "%s/bgswitch.yaml", x->dir);
-	read_text(path, text, sizeof text);
-	s = strstr(text, "subscription:");
-	r = strstr(text, "resource_group:");
-	assert_non_null(s);
-	assert_non_null(r);
-	assert_int_equal(sscanf(s, "subscription: %127s", x->sub), 1);
-	assert_int_equal(sscanf(r, "resource_group: %127s", x->rg), 1);
-	unquote(x->sub);
-	unquote(x->rg);
-	cc.getenv_fn = simenv_get;
-	cc.getenv_ctx = x;
-	cc.ca_file = x->ca;
-	x->cred = az_cred_new(&cc, err, sizeof err);
-	if (x->cred == NULL)
-		fail_msg("az_cred_new: %s", err);
-	ac.endpoint = sim_base_url();
-	ac.scope = "https://management.azure.com/.default";
-	ac.cred = x->cred;
-	ac.ca_file = x->ca;
-	ac.poll_min_ms = 20;
-	ac.poll_max_ms = 200;
-	ac.poll_default_ms = 50;
-	ac.lro_timeout_ms = 15000;
-	x->arm = arm_client_new(&ac, err, sizeof err);
-	if (x->arm == NULL)
-		fail_msg("arm_client_new: %s", err);
-}
-
-static void
-sim_client_stop(struct simctx *x)
-{
-	arm_client_free(x->arm);
-	az_cred_free(x->cred);
-	sim_stop();
-	nftw(x->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static void
 test_against_simulator(void **state)
 {
-	struct simctx x;
+	struct simclient x;
 	struct pdns_record r;
 	struct pdns_change ch1, ch2;
 	const char *green[] = { "10.10.2.4" };
@@ -585,7 +439,7 @@ test_against_simulator(void **state)
 	cJSON *o;
 
 	(void)state;
-	sim_client_start(&x);
+	simclient_start(&x);
 	assert_int_equal(pdns_record_id(id, sizeof id, x.sub, x.rg, "priv.contoso.com", "A", "aks"), 0);
 	if (pdns_get(x.arm, id, NULL, &r, NULL, err, sizeof err) != 0)
 		fail_msg("GET aks: %s", err);
@@ -612,7 +466,7 @@ test_against_simulator(void **state)
 	cJSON_Delete(o);
 	pdns_change_free(&ch2);
 	pdns_change_free(&ch1);
-	sim_client_stop(&x);
+	simclient_stop(&x);
 }
 
 int
