@@ -808,6 +808,35 @@ write_rule(struct arm_client *c, const struct appgw_target *t, enum op op, int b
 			rc = APPGW_E_NOT_FOUND;
 			goto done;
 		}
+		/* Already at the target?  Asked before the drift check: when the
+		 * answer to our own PUT was lost (a broken connection, a retried
+		 * 412), the gateway shows our change, which differs from EXPECT
+		 * but is exactly what was asked for, and must not be reported
+		 * as "nothing written". */
+		if (op == OP_WEIGHTS) {
+			rc = appgw_weights(gw, t, &out->was, err, errlen);
+			if (rc != 0)
+				goto done;
+			same = same_split(&out->was, blue, green);
+		} else {
+			(void)appgw_weights(gw, t, &out->was, e2, sizeof e2);
+			same = appgw_snapshot_equal(cur, before_wanted);
+		}
+		if (same) {
+			/* Changed by an earlier attempt of ours when the rule no
+			 * longer matches what was expected; else already so (a
+			 * resumed run, or a restore done before). */
+			out->changed = ref != NULL && !appgw_snapshot_equal(cur, ref);
+			out->before = out->changed ? cJSON_Duplicate(ref, 1) : cur;
+			out->after = cJSON_Duplicate(cur, 1);
+			out->now = out->was;
+			if (out->changed)
+				cJSON_Delete(cur);
+			copy(out->etag, sizeof out->etag, etag);
+			cur = NULL;
+			rc = 0;
+			goto done;
+		}
 		if (ref != NULL && !appgw_snapshot_equal(cur, ref)) {
 			struct appgw_weights now, was;
 			char a[200] = "?", b[200] = "?";
@@ -825,27 +854,6 @@ write_rule(struct arm_client *c, const struct appgw_target *t, enum op op, int b
 		if (baseline == NULL && (baseline = cJSON_Duplicate(cur, 1)) == NULL) {
 			errf(err, errlen, "out of memory");
 			rc = APPGW_E_BODY;
-			goto done;
-		}
-		if (op == OP_WEIGHTS) {
-			rc = appgw_weights(gw, t, &out->was, err, errlen);
-			if (rc != 0)
-				goto done;
-			same = same_split(&out->was, blue, green);
-		} else {
-			(void)appgw_weights(gw, t, &out->was, e2, sizeof e2);
-			same = appgw_snapshot_equal(cur, before_wanted);
-		}
-		if (same) {
-			/* Already so (a resumed run, or a restore done before):
-			 * nothing to write. */
-			out->changed = 0;
-			out->before = cur;
-			out->after = cJSON_Duplicate(cur, 1);
-			out->now = out->was;
-			copy(out->etag, sizeof out->etag, etag);
-			cur = NULL;
-			rc = 0;
 			goto done;
 		}
 		if (etag[0] == '\0') {

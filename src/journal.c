@@ -1223,6 +1223,14 @@ view_record(struct journal_view *v, const struct journal_record *rec)
 		if (first != NULL && *first == NULL && (*first = cJSON_Duplicate(p->before, 1)) == NULL)
 			return -1;
 	} else if (rec->type == JOURNAL_OUTCOME && get_uint(o, "action", &action) == 0) {
+		const cJSON *ok = cJSON_GetObjectItemCaseSensitive(o, "ok");
+		const cJSON *after = cJSON_GetObjectItemCaseSensitive(o, "after");
+
+		/* A failed outcome without an observed after means the action's
+		 * effect is unknown (the write may have landed): the intent stays
+		 * pending, so a resume asks ARM rather than assuming. */
+		if (!cJSON_IsTrue(ok) && (after == NULL || cJSON_IsNull(after)))
+			return 0;
 		for (size_t i = 0; i < v->npending; i++)
 			if (v->pending[i].action == action) {
 				pending_free(&v->pending[i]);

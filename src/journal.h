@@ -185,6 +185,8 @@ struct journal_pending {
  * ended done or rolled-back, since a resumed run is a new run of the same
  * switchover — the intents without an outcome and the traffic "before" of
  * the first gateway-weights and dns-record intents: what rollback restores.
+ * A failed outcome with no observed "after" leaves its intent pending: the
+ * write may have landed, so only ARM can say.
  */
 struct journal_view {
 	int has_run;

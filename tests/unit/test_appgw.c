@@ -613,6 +613,16 @@ test_expect_snapshot(void **state)
 	assert_int_equal(appgw_set_weights(f.arm, &T, 50, 50, expect, NULL, &ch, err, sizeof err), 0);
 	assert_true(appgw_snapshot_equal(ch.before, expect));
 	appgw_change_free(&ch);
+	/* The same call again, as after a lost answer to our PUT or on
+	 * resume: the gateway already shows what was asked for.  That is our
+	 * change, not drift: success, changed, before = the journaled state,
+	 * and nothing written. */
+	assert_int_equal(appgw_set_weights(f.arm, &T, 50, 50, expect, NULL, &ch, err, sizeof err), 0);
+	assert_true(ch.changed);
+	assert_true(appgw_snapshot_equal(ch.before, expect));
+	assert_int_equal(ch.now.blue.weight, 50);
+	assert_int_equal(g.puts, 1);
+	appgw_change_free(&ch);
 	/* Now the journal's "before" no longer matches the gateway. */
 	assert_int_equal(appgw_set_weights(f.arm, &T, 10, 90, expect, NULL, &ch, err, sizeof err),
 	    APPGW_E_DRIFT);

@@ -664,6 +664,18 @@ test_view(void **state)
 	assert_true(cJSON_Compare(v.gateway_before, w100, 1));
 	journal_view_free(&v);
 
+	/* A write whose answer was lost: failed, effect unknown (no after).
+	 * The intent stays pending, so a resume asks ARM what happened. */
+	j = open_ok();
+	uint64_t a4;
+	OK(journal_intent(j, "gateway-weights", w50, w100, &a4, E));
+	OK(journal_outcome(j, a4, 0, NULL, "connection reset after the PUT was sent", E));
+	journal_close(j);
+	assert_int_equal(journal_view_load(f->path, &v, err, sizeof err), 0);
+	assert_int_equal(v.npending, 2);
+	assert_int_equal(v.pending[1].action, a4);
+	journal_view_free(&v);
+
 	/* Rolled back: traffic is settled, the next switchover starts clean. */
 	j = open_ok();
 	OK(journal_outcome(j, a3, 1, dnsg, NULL, E));
