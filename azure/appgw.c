@@ -575,6 +575,15 @@ appgw_with_weights(const cJSON *gw, const struct appgw_target *t, int blue, int 
 			*rcp = APPGW_E_UNSUPPORTED;
 			return NULL;
 		}
+	/* A policy other rules also use would move their traffic too, and
+	 * the drift check only guards our rule: refuse rather than surprise. */
+	if (w.policy_shared > 0) {
+		errf(err, errlen, "load distribution policy %s of gateway %s is also used by %d other "
+		    "rule(s) or path rule(s); changing it would move their traffic too. Give rule %s a "
+		    "policy of its own first", w.policy, gw_name(gw), w.policy_shared, w.rule);
+		*rcp = APPGW_E_UNSUPPORTED;
+		return NULL;
+	}
 	g = cJSON_Duplicate(gw, 1);
 	props = jobj(g, "properties");
 	rule = find_named(jarr(props, "requestRoutingRules"), t->rule, NULL);
@@ -585,9 +594,6 @@ appgw_with_weights(const cJSON *gw, const struct appgw_target *t, int blue, int 
 		pol = find_named(jarr(props, "loadDistributionPolicies"), w.policy, NULL);
 		if (pol == NULL)
 			goto oom;
-		if (w.policy_shared > 0)
-			log_warn(MOD, "policy %s is also used by %d other rule(s) or path rule(s) of "
-			    "gateway %s; their traffic moves too", w.policy, w.policy_shared, gw_name(gw));
 	} else {
 		/* A plain-pool rule: our own policy, reused if a previous run
 		 * left one behind. */

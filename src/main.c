@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "src/cli.h"
 #include "sim/sim.h"
@@ -50,11 +52,34 @@ usage(FILE *f)
 	    "See bgswitch(1).\n");
 }
 
+/* Tokens, client secrets and kubeconfig keys live in this process's memory:
+ * no core file may carry them (PRODUCT.md §6).  RLIMIT_CORE 0 stops core
+ * files; not dumpable also covers a core_pattern pipe, which ignores the
+ * limit.  Sanitizer builds stay dumpable: LeakSanitizer needs ptrace. */
+static void
+no_core_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &rl);
+#if !defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)
+#if !__has_feature(address_sanitizer)
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+#else
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *name = "run";
 	int first = 1;
+
+	no_core_dumps();
 
 	if (argc >= 2) {
 		if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {

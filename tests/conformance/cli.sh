@@ -29,6 +29,20 @@ t_is "$rc" 1 "sim with a malformed world file exits 1"
 echo "$err" | grep -qE "world.yaml:[0-9]+:[0-9]+:"; t_ok $? "and the error names world.yaml:LINE:COL"
 [ ! -f "$d/out/ready" ]; t_ok $? "and never wrote ready"
 
+# No core file may carry a secret (PRODUCT.md §6): the process runs with a
+# zero core size limit.
+"$BGSWITCH" sim --dir "$d/live" >/dev/null 2>&1 &
+pid=$!
+i=0; while [ ! -f "$d/live/ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if [ -r /proc/$pid/limits ]; then
+    t_is "$(awk '/^Max core file size/ { print $5, $6 }' /proc/$pid/limits)" "0 0" \
+        "bgswitch runs with a zero core file size limit"
+else
+    # A non-dumpable process's /proc files belong to root.
+    t_skip "bgswitch runs with a zero core file size limit" "/proc/$pid/limits is not readable as $(id -un)"
+fi
+kill -TERM $pid; wait $pid
+
 make -s install PREFIX=/usr DESTDIR="$d/root" >/dev/null 2>&1; t_ok $? "make install DESTDIR=... succeeds"
 [ -x "$d/root/usr/bin/bgswitch" ]; t_ok $? "installs the binary"
 [ -f "$d/root/usr/share/man/man1/bgswitch.1" ]; t_ok $? "installs bgswitch(1)"

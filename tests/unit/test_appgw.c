@@ -154,6 +154,24 @@ test_view_policy(void **state)
 	assert_int_equal(w.policy_shared, 0);
 	cJSON_Delete(gw);
 
+	/* A policy another rule also uses: seen in the view, and refused for
+	 * writing (the other rule's traffic would move too). */
+	gw = policy_gateway(30, 10);
+	{
+		cJSON *rules = cJSON_GetObjectItem(props_of(gw), "requestRoutingRules");
+		cJSON *twin = cJSON_Duplicate(named(rules, "appgwrule"), 1);
+		int rc = 0;
+
+		cJSON_ReplaceItemInObject(twin, "name", cJSON_CreateString("otherrule"));
+		cJSON_AddItemToArray(rules, twin);
+		assert_int_equal(appgw_weights(gw, &T, &w, err, sizeof err), 0);
+		assert_int_equal(w.policy_shared, 1);
+		assert_null(appgw_with_weights(gw, &T, 50, 50, &rc, err, sizeof err));
+		assert_int_equal(rc, APPGW_E_UNSUPPORTED);
+		assert_non_null(strstr(err, "is also used by 1 other rule"));
+	}
+	cJSON_Delete(gw);
+
 	/* A pool missing from the targets gets weight 0. */
 	gw = policy_gateway(0, 7);
 	assert_int_equal(appgw_weights(gw, &T, &w, err, sizeof err), 0);
