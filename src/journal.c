@@ -632,7 +632,10 @@ journal_next(struct journal_reader *r, struct journal_record *rec, char *err, si
 	/* An embedded NUL (a block zero-filled after a crash) is unparsable. */
 	r->cur = (size_t)(n - 1) == strlen(r->line) ? cJSON_ParseWithOpts(r->line, NULL, 1) : NULL;
 	if (r->cur == NULL) {
-		if (at_eof(r->f)) {
+		/* Only a crash's zero-filled block (NUL bytes) makes a complete
+		 * last line torn; one without NULs was written whole, fsync'd,
+		 * and maybe acted on: that is damage, not a torn write. */
+		if (at_eof(r->f) && (size_t)(n - 1) != strlen(r->line)) {
 			snprintf(r->torn, sizeof r->torn, "line %ld: an unparsable last record of %zd bytes",
 			    r->lineno, n);
 			r->done = 1;

@@ -491,10 +491,39 @@ test_torn_last_line(void **state)
 	assert_int_equal(count_records(f->path, torn, sizeof torn), 5);
 	assert_string_equal(torn, "");
 
-	/* A complete but unparsable last line (zero-filled block) is torn too. */
-	append_text(f->path, "{\"v\":1,\"se\n");
+	/* A complete last line holding NULs (a block a crash left
+	 * zero-filled) is torn too. */
+	{
+		FILE *fp = fopen(f->path, "ab");
+		static const char zeros[] = "{\"v\":1,\0\0\0\0\n";
+
+		assert_non_null(fp);
+		assert_int_equal(fwrite(zeros, 1, sizeof zeros - 1, fp), sizeof zeros - 1);
+		fclose(fp);
+	}
 	assert_int_equal(count_records(f->path, torn, sizeof torn), 5);
 	assert_non_null(strstr(torn, "line 6"));
+}
+
+/* A complete last line without NULs that does not parse was written whole
+ * (and fsync'd, maybe acted on): damage, reported, never skipped. */
+static void
+test_damaged_last_line(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_reader *r;
+	struct journal_record rec;
+	char err[512];
+	int rc = 0;
+
+	write_two_notes();
+	append_text(f->path, "{\"v\":1,\"se\n");
+	assert_int_equal(journal_open_read(f->path, &r, err, sizeof err), 0);
+	while ((rc = journal_next(r, &rec, err, sizeof err)) == 1)
+		;
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err, "is corrupt"));
+	journal_close_read(r);
 }
 
 static void
@@ -818,6 +847,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_last_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_last_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_middle_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_future_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_writable, setup, teardown),
