@@ -189,8 +189,12 @@ judge_expiry(struct kube_lease *l, int64_t now)
 {
 	int64_t last = l->renew_ms != 0 ? l->renew_ms : l->acquire_ms;
 
-	l->expired = l->holder[0] == '\0' || last == 0
-	    || last + (int64_t)l->duration_s * 1000 <= now;
+	/* A quarter of the duration to spare: the holder's clock may run
+	 * behind ours, and it stops trusting the Lease a quarter early too
+	 * (src/lock.c), so up to half a duration of skew stays safe. */
+	int64_t d = (int64_t)l->duration_s * 1000;
+
+	l->expired = l->holder[0] == '\0' || last == 0 || last + d + d / 4 <= now;
 }
 
 /* The Lease object we write: the whole spec, conditional on RV when set. */

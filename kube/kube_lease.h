@@ -37,7 +37,8 @@ struct kube_lease {
 	int32_t transitions;			/* leaseTransitions */
 	char resource_version[KUBE_RV_MAX];
 	bool expired;				/* when it was read: renewTime +
-						 * duration had passed (or no holder) */
+						 * 1.25 x duration had passed, a quarter
+						 * spared for clock skew (or no holder) */
 };
 
 /* Takes the Lease NS/NAME for HOLDER for DURATION_S seconds: creates it

@@ -439,6 +439,19 @@ lease_reread(struct lock *l, struct kube_lease *k, const struct kube_call *like,
 /* One renewal of the Lease copy K.  Returns 0 renewed, 1 lost (WHY set),
  * 2 K was stale and is read again: renew at once, -1 not this time (WHY
  * set). */
+/* How long a renewal keeps the lock ours, on our clock: a quarter short of
+ * the Lease's duration.  Another machine judges expiry on its own wall
+ * clock with a quarter to spare (kube_lease.c), so the two can disagree
+ * by up to half a duration of clock skew before both could think they
+ * hold it. */
+static long long
+valid_ms(const struct lock *l)
+{
+	long long d = (long long)l->duration_s * 1000;
+
+	return d - d / 4;
+}
+
 static int
 renew_once(struct lock *l, struct kube_lease *k, char *why, size_t whylen)
 {
@@ -466,7 +479,7 @@ renew_once(struct lock *l, struct kube_lease *k, char *why, size_t whylen)
 	call.timeout_ms = (long)(interval_ms(l) > 1000 ? interval_ms(l) : 1000);
 	rc = kube_lease_renew(l->kube, k, &call);
 	if (rc == 0) {
-		atomic_store(&l->valid_until_ms, t0 + (long long)l->duration_s * 1000);
+		atomic_store(&l->valid_until_ms, t0 + valid_ms(l));
 		return 0;
 	}
 	if (rc < 0) {
@@ -687,7 +700,7 @@ lock_acquire(const struct lock_opts *o, char *err, size_t errlen, int *code)
 		goto fail_local;
 	}
 	l->lease = cur;
-	atomic_store(&l->valid_until_ms, t0 + (long long)l->duration_s * 1000);
+	atomic_store(&l->valid_until_ms, t0 + valid_ms(l));
 	l->next_ms = mono_ms() + interval_ms(l);
 	if (pthread_create(&l->thread, NULL, renew_main, l) != 0) {
 		snprintf(err, errlen, "lock: cannot start the renewal thread");
