@@ -5,10 +5,10 @@
  *
  * A transport failure (refused, timeout, TLS) is an ERROR, not a FAIL: no
  * answer was measured.  Both close the gate alike.  The `resolve` option
- * ("host:port:address", as curl's --resolve) cannot be honoured until
- * http_request carries it through to CURLOPT_RESOLVE, and a check that
- * silently went to the wrong address would validate the wrong cluster, so
- * until then it is an ERROR saying so.
+ * ("host:port:address", as curl's --resolve) pins where the probe goes:
+ * green's hostname can be checked at green's address before DNS moves.  It
+ * becomes a CONNECT_TO entry ("host:port:address:port"), which keeps the
+ * URL's host for TLS verification and never touches the shared DNS cache.
  */
 #include <stdio.h>
 #include <string.h>
@@ -39,8 +39,21 @@ check_run_http(const struct cfg_check *k, const struct check_env *env, struct ch
 		return check_error(r, "no HTTP client");
 	if (k->url == NULL)
 		return check_error(r, "no url");
-	if (k->resolve != NULL && k->resolve[0] != '\0')
-		return check_error(r, "resolve pinning not supported yet (%s)", k->resolve);
+	char pin[600];
+	const char *pins[2] = { NULL, NULL };
+	if (k->resolve != NULL && k->resolve[0] != '\0') {
+		const char *last = strrchr(k->resolve, ':'), *first = strchr(k->resolve, ':');
+		const char *port_end = first != NULL ? strchr(first + 1, ':') : NULL;
+
+		/* host:port:address -> host:port:address:port */
+		if (first == NULL || port_end == NULL || last == NULL || last == first
+		    || port_end - first - 1 <= 0 || port_end - first - 1 > 5)
+			return check_error(r, "resolve \"%s\" is not host:port:address", k->resolve);
+		snprintf(pin, sizeof pin, "%s:%.*s", k->resolve, (int)(port_end - first - 1), first + 1);
+		pins[0] = pin;
+		rq.connect_to = pins;
+		check_appendf(r->threshold, sizeof r->threshold, " (at %s)", port_end + 1);
+	}
 	rq.method = "GET";
 	rq.url = k->url;
 	rq.timeout_ms = k->timeout_ms > 0 ? k->timeout_ms : 0;

@@ -330,6 +330,50 @@ fail:
 	return NULL;
 }
 
+/* One CONNECT_TO entry, "HOST:PORT:ADDRESS:PORT" (ADDRESS may be an IPv6
+ * literal in brackets).  With plain http the address must be loopback:
+ * pinning must not carry clear text off the machine that the URL check
+ * would have kept on it. */
+static int
+pin_check(const char *pin, int plain_http, char *err, size_t errlen)
+{
+	char addr[256];
+	const char *a, *end;
+	size_t n;
+	int colons = 0;
+
+	if (strpbrk(pin, "\r\n ") != NULL) {
+		set_err(err, errlen, "connect-to entry has spaces or line breaks");
+		return -1;
+	}
+	for (const char *p = pin; *p != '\0'; p++)
+		colons += *p == ':';
+	/* HOST:PORT: then the address up to the last colon. */
+	a = strchr(pin, ':');
+	a = a != NULL ? strchr(a + 1, ':') : NULL;
+	end = strrchr(pin, ':');
+	if (colons < 3 || a == NULL || end == NULL || end <= a + 1) {
+		set_err(err, errlen, "connect-to entry \"%.80s\" is not HOST:PORT:ADDRESS:PORT", pin);
+		return -1;
+	}
+	a++;
+	n = (size_t)(end - a);
+	if (n >= sizeof addr)
+		n = sizeof addr - 1;
+	memcpy(addr, a, n);
+	addr[n] = '\0';
+	if (addr[0] == '[' && n >= 2 && addr[n - 1] == ']') {
+		memmove(addr, addr + 1, n - 2);
+		addr[n - 2] = '\0';
+	}
+	if (plain_http && !host_is_loopback(addr)) {
+		set_err(err, errlen, "plain http pinned to %s refused: only https, or http to a "
+		    "loopback address, is allowed", addr);
+		return -1;
+	}
+	return 0;
+}
+
 int
 http_url_check(const char *url, char *err, size_t errlen)
 {
@@ -1140,7 +1184,7 @@ int
 http_do(struct http_client *c, const struct http_request *req, struct http_response *resp)
 {
 	char host[256] = "?", origin[320] = "";
-	struct curl_slist *hdrs = NULL;
+	struct curl_slist *hdrs = NULL, *pins = NULL;
 	struct slot *s = NULL;
 	CURLU *u = NULL;
 	CURLcode rc = CURLE_OK;
@@ -1167,6 +1211,18 @@ http_do(struct http_client *c, const struct http_request *req, struct http_respo
 	    &imds, &resp->err, resp->error, sizeof resp->error);
 	if (u == NULL)
 		goto done;
+	for (const char *const *p = req->connect_to; p != NULL && *p != NULL; p++) {
+		struct curl_slist *n;
+
+		if (pin_check(*p, strncmp(origin, "http://", 7) == 0, resp->error,
+		    sizeof resp->error) != 0) {
+			resp->err = HTTP_ERR_POLICY;
+			goto done;
+		}
+		if ((n = curl_slist_append(pins, *p)) == NULL)
+			goto oom;
+		pins = n;
+	}
 	for (const char *const *h = req->headers; h != NULL && *h != NULL; h++) {
 		struct curl_slist *n;
 
@@ -1228,6 +1284,11 @@ http_do(struct http_client *c, const struct http_request *req, struct http_respo
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
 #endif
+	if (pins != NULL) {
+		/* A pinned address is the one to reach: no proxy in between. */
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, pins);
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	}
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, req->follow_redirects && !imds ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
 	if (loopback || imds)
@@ -1342,6 +1403,7 @@ done:
 		slot_put(c, s, origin);
 	curl_url_cleanup(u);
 	curl_slist_free_all(hdrs);
+	curl_slist_free_all(pins);
 	resp->elapsed_s = (double)(http_now_ms() - t0) / 1000.0;
 	if (c != NULL && req != NULL)
 		log_request(c, valid_method(method) ? method : "?", req->url, resp);

@@ -89,6 +89,11 @@ struct http_request {
 	http_stream_fn on_data;		/* streaming mode when set */
 	void *stream_ctx;
 	struct http_cancel *cancel;	/* may be NULL */
+	const char *const *connect_to;	/* "HOST:PORT:ADDRESS:PORT" entries, NULL-terminated:
+					 * connect to ADDRESS:PORT instead, keeping the URL's
+					 * host for TLS verification, SNI and Host (curl's
+					 * CONNECT_TO; checks' `resolve` pinning).  No proxy;
+					 * with plain http ADDRESS must be loopback too */
 	int allow_imds;			/* also allow plain http to exactly 169.254.169.254:80
 					 * (Azure IMDS: link-local, answered by the host);
 					 * no proxy and no redirects for it */

@@ -399,11 +399,30 @@ test_http(void **state)
 	assert_int_equal(run_http(&k, "/slow", &r), CHECK_ERROR);
 	assert_contains(r.detail, "timeout");
 	k.timeout_ms = 10000;
-	/* resolve pinning is refused, not ignored. */
-	k.resolve = "aks-green.priv.contoso.com:443:10.10.2.4";
-	assert_int_equal(run_http(&k, "/healthz", &r), CHECK_ERROR);
-	assert_contains(r.detail, "resolve pinning not supported yet");
-	k.resolve = NULL;
+	/* resolve pins the address.  The page listens on 127.0.0.1 only, so
+	 * pinned to 127.0.0.2 the probe finds nothing (the pin is honoured),
+	 * and pinned to 127.0.0.1 it passes; the threshold says where it was
+	 * measured. */
+	{
+		char pin[128];
+		const char *port = strrchr(web_base, ':') + 1;
+
+		snprintf(pin, sizeof pin, "127.0.0.1:%s:127.0.0.2", port);
+		k.resolve = pin;
+		assert_int_equal(run_http(&k, "/healthz", &r), CHECK_ERROR);
+		assert_contains(r.detail, "connect");
+		snprintf(pin, sizeof pin, "127.0.0.1:%s:127.0.0.1", port);
+		assert_int_equal(run_http(&k, "/healthz", &r), CHECK_PASS);
+		assert_contains(r.threshold, "(at 127.0.0.1)");
+		/* Plain http pinned off the machine: refused, never sent. */
+		snprintf(pin, sizeof pin, "127.0.0.1:%s:10.10.2.4", port);
+		assert_int_equal(run_http(&k, "/healthz", &r), CHECK_ERROR);
+		assert_contains(r.detail, "plain http pinned to 10.10.2.4 refused");
+		k.resolve = "aks-green.priv.contoso.com";
+		assert_int_equal(run_http(&k, "/healthz", &r), CHECK_ERROR);
+		assert_contains(r.detail, "is not host:port:address");
+		k.resolve = NULL;
+	}
 	/* Nothing listening. */
 	k.url = "http://127.0.0.1:1/healthz";
 	none.http = web_client;

@@ -1877,6 +1877,80 @@ test_tls_failures_no_fallback(void **state)
 	pki_free(&p);
 }
 
+/* connect_to pins where a request goes while TLS still verifies the URL's
+ * own host name (the checks' `resolve`): a certificate for green.example
+ * served on 127.0.0.1 is reached as https://green.example:PORT/ through a
+ * pin, verified against that name, and the name never needs DNS.  Plain
+ * http may only be pinned to loopback. */
+static void
+test_connect_to_pins(void **state)
+{
+	struct pki p;
+	char *cert, *key, url[256], pin[256];
+	struct srv *s;
+	struct http_client *c;
+	struct http_tls tls = { 0 };
+	const char *pins[2] = { pin, NULL };
+
+	(void)state;
+	pki_make(&p);
+	server_cert_with(&p, "green.example", "DNS:green.example", -3600, 86400, &cert, &key);
+	s = srv_start(key, cert, NULL);
+	tls.ca_pem = p.ca_pem;
+	c = client_new(NULL);
+	snprintf(url, sizeof url, "https://green.example:%d/echo", s->port);
+	snprintf(pin, sizeof pin, "green.example:%d:127.0.0.1:%d", s->port, s->port);
+	{
+		struct http_request rq = { .url = url, .tls = &tls, .connect_to = pins };
+		struct http_response rs;
+
+		if (http_do(c, &rq, &rs) != 0)
+			fail_msg("pinned request: %s", rs.error);
+		assert_int_equal(rs.status, 200);
+		http_response_free(&rs);
+	}
+	assert_int_equal(atomic_load(&s->requests), 1);
+	{
+		/* Pinned to a server whose certificate is for another name:
+		 * verified against the URL's host, so refused. */
+		struct http_request rq = { .url = url, .tls = &tls, .connect_to = pins };
+		struct http_response rs;
+		char other[256];
+
+		snprintf(other, sizeof other, "https://blue.example:%d/echo", s->port);
+		snprintf(pin, sizeof pin, "blue.example:%d:127.0.0.1:%d", s->port, s->port);
+		rq.url = other;
+		assert_int_equal(http_do(c, &rq, &rs), -1);
+		assert_int_equal(rs.err, HTTP_ERR_TLS);
+		http_response_free(&rs);
+	}
+	assert_int_equal(atomic_load(&s->requests), 1);
+	{
+		/* Plain http from a loopback URL may not be pinned off the machine,
+		 * and a malformed pin is refused before any connection. */
+		struct http_request rq = { .connect_to = pins };
+		struct http_response rs;
+
+		snprintf(url, sizeof url, "http://127.0.0.1:%d/echo", s->port);
+		snprintf(pin, sizeof pin, "127.0.0.1:%d:10.0.0.1:%d", s->port, s->port);
+		rq.url = url;
+		assert_int_equal(http_do(c, &rq, &rs), -1);
+		assert_int_equal(rs.err, HTTP_ERR_POLICY);
+		assert_non_null(strstr(rs.error, "plain http pinned to 10.0.0.1 refused"));
+		http_response_free(&rs);
+		snprintf(pin, sizeof pin, "no-port-here");
+		assert_int_equal(http_do(c, &rq, &rs), -1);
+		assert_int_equal(rs.err, HTTP_ERR_POLICY);
+		http_response_free(&rs);
+	}
+	assert_int_equal(atomic_load(&s->requests), 1);
+	http_client_free(c);
+	srv_stop(s);
+	free(cert);
+	free(key);
+	pki_free(&p);
+}
+
 int
 main(void)
 {
@@ -1903,6 +1977,7 @@ main(void)
 		cmocka_unit_test(test_tls_client_cert),
 		cmocka_unit_test(test_tls_bad_material),
 		cmocka_unit_test(test_tls_failures_no_fallback),
+		cmocka_unit_test(test_connect_to_pins),
 	};
 
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
