@@ -12,6 +12,7 @@
  * managedClusters (ManagedClusterListResult: value[], nextLink).
  */
 #include "azure/aks.h"
+#include "src/util.h"
 
 #include "src/log.h"
 
@@ -25,21 +26,6 @@
 
 #define MOD "aks"
 #define MAX_PAGES 100
-
-static void
-errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *
 jstr(const cJSON *o, const char *key)
@@ -125,12 +111,12 @@ aks_parse_summary(const cJSON *body, struct aks_summary *s, char *err, size_t er
 		return AKS_E_INVALID;
 	memset(s, 0, sizeof *s);
 	if (!cJSON_IsObject(body)) {
-		errf(err, errlen, "managed cluster: the answer is not a JSON object");
+		util_errf(err, errlen, "managed cluster: the answer is not a JSON object");
 		return AKS_E_BODY;
 	}
 	p = cJSON_GetObjectItemCaseSensitive(body, "properties");
 	if (!cJSON_IsObject(p)) {
-		errf(err, errlen, "managed cluster %s: the answer has no properties object",
+		util_errf(err, errlen, "managed cluster %s: the answer has no properties object",
 		    jstr(body, "name") != NULL ? jstr(body, "name") : "?");
 		return AKS_E_BODY;
 	}
@@ -147,13 +133,13 @@ aks_parse_summary(const cJSON *body, struct aks_summary *s, char *err, size_t er
 	copy(s->node_resource_group, sizeof s->node_resource_group, jstr(p, "nodeResourceGroup"));
 	pools = cJSON_GetObjectItemCaseSensitive(p, "agentPoolProfiles");
 	if (pools != NULL && !cJSON_IsArray(pools)) {
-		errf(err, errlen, "managed cluster %s: agentPoolProfiles is not an array", s->name);
+		util_errf(err, errlen, "managed cluster %s: agentPoolProfiles is not an array", s->name);
 		return AKS_E_BODY;
 	}
 	if (cJSON_GetArraySize(pools) > 0) {
 		s->pools = calloc((size_t)cJSON_GetArraySize(pools), sizeof *s->pools);
 		if (s->pools == NULL) {
-			errf(err, errlen, "out of memory");
+			util_errf(err, errlen, "out of memory");
 			return AKS_E_BODY;
 		}
 	}
@@ -211,11 +197,11 @@ call_failed(int rc, const struct arm_response *r, const char *id, char *err, siz
 
 	arm_resource_label(id, label, sizeof label);
 	if (rc == ARM_E_STATUS && r->status == 404) {
-		errf(err, errlen, "%s not found (404%s%s)", label, r->error_code[0] ? " " : "",
+		util_errf(err, errlen, "%s not found (404%s%s)", label, r->error_code[0] ? " " : "",
 		    r->error_code);
 		return AKS_E_NOT_FOUND;
 	}
-	errf(err, errlen, "%s", r->message[0] ? r->message : arm_rc_name(rc));
+	util_errf(err, errlen, "%s", r->message[0] ? r->message : arm_rc_name(rc));
 	return rc;
 }
 
@@ -226,7 +212,7 @@ parse_body(const struct arm_response *r, const char *what, char *err, size_t err
 
 	if (!cJSON_IsObject(j)) {
 		cJSON_Delete(j);
-		errf(err, errlen, "%s: the answer is not a JSON object (%zu bytes, HTTP %ld)", what,
+		util_errf(err, errlen, "%s: the answer is not a JSON object (%zu bytes, HTTP %ld)", what,
 		    r->body_len, r->status);
 		return NULL;
 	}
@@ -246,7 +232,7 @@ aks_get(struct arm_client *c, const char *id, const struct arm_opts *opts, cJSON
 	if (sum != NULL)
 		memset(sum, 0, sizeof *sum);
 	if (c == NULL || id == NULL) {
-		errf(err, errlen, "aks_get: bad arguments");
+		util_errf(err, errlen, "aks_get: bad arguments");
 		return AKS_E_INVALID;
 	}
 	rc = arm_get(c, id, opts, &r);
@@ -285,7 +271,7 @@ aks_list(struct arm_client *c, const char *sub, const char *rg, const struct arm
 	*out = NULL;
 	*n = 0;
 	if (c == NULL || !segment_ok(sub) || !segment_ok(rg)) {
-		errf(err, errlen, "aks_list: bad subscription or resource group");
+		util_errf(err, errlen, "aks_list: bad subscription or resource group");
 		return AKS_E_INVALID;
 	}
 	snprintf(path, sizeof path, "/subscriptions/%s/resourceGroups/%s/providers/"
@@ -312,7 +298,7 @@ aks_list(struct arm_client *c, const char *sub, const char *rg, const struct arm
 		}
 		items = cJSON_GetObjectItemCaseSensitive(j, "value");
 		if (!cJSON_IsArray(items)) {
-			errf(err, errlen, "list managed clusters: the answer has no value array");
+			util_errf(err, errlen, "list managed clusters: the answer has no value array");
 			cJSON_Delete(j);
 			rc = AKS_E_BODY;
 			break;
@@ -320,7 +306,7 @@ aks_list(struct arm_client *c, const char *sub, const char *rg, const struct arm
 		nvv = realloc(v, (nv + (size_t)cJSON_GetArraySize(items) + 1) * sizeof *v);
 		if (nvv == NULL) {
 			cJSON_Delete(j);
-			errf(err, errlen, "out of memory");
+			util_errf(err, errlen, "out of memory");
 			rc = AKS_E_BODY;
 			break;
 		}
@@ -336,7 +322,7 @@ aks_list(struct arm_client *c, const char *sub, const char *rg, const struct arm
 		    && ++pages < MAX_PAGES) {
 			next = strdup(nl->valuestring);
 			if (next == NULL) {
-				errf(err, errlen, "out of memory");
+				util_errf(err, errlen, "out of memory");
 				rc = AKS_E_BODY;
 			}
 		}
@@ -364,12 +350,12 @@ aks_create_or_update(struct arm_client *c, const char *id, const cJSON *body,
 	if (sum != NULL)
 		memset(sum, 0, sizeof *sum);
 	if (c == NULL || id == NULL || !cJSON_IsObject(body)) {
-		errf(err, errlen, "aks_create_or_update: bad arguments");
+		util_errf(err, errlen, "aks_create_or_update: bad arguments");
 		return AKS_E_INVALID;
 	}
 	text = cJSON_PrintUnformatted(body);
 	if (text == NULL) {
-		errf(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		return AKS_E_INVALID;
 	}
 	rc = arm_put(c, id, text, opts, &r);
@@ -398,11 +384,11 @@ lro_call(struct arm_client *c, const char *method, const char *id, const char *s
 	int rc;
 
 	if (c == NULL || id == NULL || !(id[0] == '/')) {
-		errf(err, errlen, "%s: bad arguments", method);
+		util_errf(err, errlen, "%s: bad arguments", method);
 		return AKS_E_INVALID;
 	}
 	if ((size_t)snprintf(path, sizeof path, "%s%s", id, suffix) >= sizeof path) {
-		errf(err, errlen, "%s: resource id too long", method);
+		util_errf(err, errlen, "%s: resource id too long", method);
 		return AKS_E_INVALID;
 	}
 	rc = arm_request(c, method, path, NULL, opts, &r);
@@ -528,7 +514,7 @@ aks_list_user_credential(struct arm_client *c, const char *id, const struct arm_
 	*len = 0;
 	if (c == NULL || id == NULL
 	    || (size_t)snprintf(path, sizeof path, "%s/listClusterUserCredential", id) >= sizeof path) {
-		errf(err, errlen, "listClusterUserCredential: bad arguments");
+		util_errf(err, errlen, "listClusterUserCredential: bad arguments");
 		return AKS_E_INVALID;
 	}
 	if (opts != NULL)
@@ -547,12 +533,12 @@ aks_list_user_credential(struct arm_client *c, const char *id, const struct arm_
 	first = cJSON_GetArrayItem(kcs, 0);
 	val = cJSON_GetObjectItemCaseSensitive(first, "value");
 	if (!cJSON_IsString(val) || val->valuestring[0] == '\0') {
-		errf(err, errlen, "listClusterUserCredential: the answer has no kubeconfigs[0].value");
+		util_errf(err, errlen, "listClusterUserCredential: the answer has no kubeconfigs[0].value");
 		rc = AKS_E_BODY;
 	} else {
 		*yaml = b64decode(val->valuestring, strlen(val->valuestring), len);
 		if (*yaml == NULL) {
-			errf(err, errlen, "listClusterUserCredential: kubeconfigs[0].value is not base64");
+			util_errf(err, errlen, "listClusterUserCredential: kubeconfigs[0].value is not base64");
 			rc = AKS_E_BODY;
 		}
 	}
@@ -728,13 +714,13 @@ aks_clone_spec(const cJSON *blue, const char *green_name, const char *version, c
 	if (note != NULL && notelen > 0)
 		note[0] = '\0';
 	if (!cluster_name_ok(green_name)) {
-		errf(err, errlen, "green cluster name \"%.80s\" is not a valid AKS name "
+		util_errf(err, errlen, "green cluster name \"%.80s\" is not a valid AKS name "
 		    "(1-63 letters, digits, '-' or '_', starting and ending alphanumeric)",
 		    green_name != NULL ? green_name : "");
 		return NULL;
 	}
 	if (!version_ok(version)) {
-		errf(err, errlen, "Kubernetes version \"%.40s\" is not MAJOR.MINOR[.PATCH]",
+		util_errf(err, errlen, "Kubernetes version \"%.40s\" is not MAJOR.MINOR[.PATCH]",
 		    version != NULL ? version : "");
 		return NULL;
 	}
@@ -742,12 +728,12 @@ aks_clone_spec(const cJSON *blue, const char *green_name, const char *version, c
 	bpools = cJSON_GetObjectItemCaseSensitive(bp, "agentPoolProfiles");
 	if (!cJSON_IsObject(blue) || !cJSON_IsObject(bp) || !cJSON_IsArray(bpools)
 	    || cJSON_GetArraySize(bpools) == 0) {
-		errf(err, errlen, "blue's managed cluster body has no properties.agentPoolProfiles "
+		util_errf(err, errlen, "blue's managed cluster body has no properties.agentPoolProfiles "
 		    "to clone");
 		return NULL;
 	}
 	if (jstr(blue, "location") == NULL) {
-		errf(err, errlen, "blue's managed cluster body has no location");
+		util_errf(err, errlen, "blue's managed cluster body has no location");
 		return NULL;
 	}
 	g = cJSON_Duplicate(blue, 1);
@@ -829,7 +815,7 @@ aks_clone_spec(const cJSON *blue, const char *green_name, const char *version, c
 		    || cid == NULL || strcasecmp(cid, "msi") == 0) {
 			cJSON_DeleteItemFromObjectCaseSensitive(p, "servicePrincipalProfile");
 		} else {
-			errf(err, errlen, "blue uses service principal %.60s and ARM never returns its "
+			util_errf(err, errlen, "blue uses service principal %.60s and ARM never returns its "
 			    "secret, so its spec cannot be cloned; use a managed identity or "
 			    "provision.mode: command", cid);
 			cJSON_Delete(g);
@@ -875,6 +861,6 @@ aks_clone_spec(const cJSON *blue, const char *green_name, const char *version, c
 	return g;
 oom:
 	cJSON_Delete(g);
-	errf(err, errlen, "out of memory");
+	util_errf(err, errlen, "out of memory");
 	return NULL;
 }

@@ -30,6 +30,7 @@
  * advancedRoutingMap) appears in ApplicationGatewayCreate.json 2026-03-01.
  */
 #include "azure/appgw.h"
+#include "src/util.h"
 
 #include "src/log.h"
 
@@ -41,21 +42,6 @@
 
 #define MOD "appgw"
 #define OUR_POLICY_PREFIX "ldp-bgswitch-"
-
-static void
-errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *
 jstr(const cJSON *o, const char *key)
@@ -160,11 +146,11 @@ int
 appgw_validate_weights(int blue, int green, char *err, size_t errlen)
 {
 	if (blue < 0 || blue > 100 || green < 0 || green > 100) {
-		errf(err, errlen, "gateway weights must be 0..100 (got blue %d, green %d)", blue, green);
+		util_errf(err, errlen, "gateway weights must be 0..100 (got blue %d, green %d)", blue, green);
 		return APPGW_E_INVALID;
 	}
 	if (blue == 0 && green == 0) {
-		errf(err, errlen, "gateway weights: at least one of blue and green must be above 0");
+		util_errf(err, errlen, "gateway weights: at least one of blue and green must be above 0");
 		return APPGW_E_INVALID;
 	}
 	return 0;
@@ -175,11 +161,11 @@ target_ok(const struct appgw_target *t, char *err, size_t errlen)
 {
 	if (t == NULL || t->rule == NULL || *t->rule == '\0' || t->blue_pool == NULL
 	    || *t->blue_pool == '\0' || t->green_pool == NULL || *t->green_pool == '\0') {
-		errf(err, errlen, "gateway: rule, blue pool and green pool must be named");
+		util_errf(err, errlen, "gateway: rule, blue pool and green pool must be named");
 		return 0;
 	}
 	if (strcasecmp(t->blue_pool, t->green_pool) == 0) {
-		errf(err, errlen, "gateway: blue and green pool are the same pool \"%s\"", t->blue_pool);
+		util_errf(err, errlen, "gateway: blue and green pool are the same pool \"%s\"", t->blue_pool);
 		return 0;
 	}
 	return 1;
@@ -242,7 +228,7 @@ account(struct appgw_weights *w, const cJSON *pools, const char *pid, int weight
 				pw = &w->other[i];
 		if (pw == NULL) {
 			if (w->nother == APPGW_MAX_OTHER) {
-				errf(err, errlen, "rule %s: more than %d other pools", w->rule,
+				util_errf(err, errlen, "rule %s: more than %d other pools", w->rule,
 				    APPGW_MAX_OTHER);
 				return APPGW_E_UNSUPPORTED;
 			}
@@ -273,7 +259,7 @@ appgw_weights(const cJSON *gw, const struct appgw_target *t, struct appgw_weight
 	copy(w->rule, sizeof w->rule, t->rule);
 	props = jobj(gw, "properties");
 	if (props == NULL) {
-		errf(err, errlen, "application gateway: the answer has no properties object");
+		util_errf(err, errlen, "application gateway: the answer has no properties object");
 		return APPGW_E_BODY;
 	}
 	rules = jarr(props, "requestRoutingRules");
@@ -281,7 +267,7 @@ appgw_weights(const cJSON *gw, const struct appgw_target *t, struct appgw_weight
 	rule = find_named(rules, t->rule, NULL);
 	if (rule == NULL) {
 		list_names(rules, names, sizeof names);
-		errf(err, errlen, "routing rule %s not found in gateway %s (rules: %s)", t->rule,
+		util_errf(err, errlen, "routing rule %s not found in gateway %s (rules: %s)", t->rule,
 		    gw_name(gw), names);
 		return APPGW_E_NOT_FOUND;
 	}
@@ -292,10 +278,10 @@ appgw_weights(const cJSON *gw, const struct appgw_target *t, struct appgw_weight
 	if (bp == NULL || gp == NULL) {
 		list_names(pools, names, sizeof names);
 		if (bp == NULL && gp == NULL)
-			errf(err, errlen, "backend pools %s and %s not found in gateway %s (pools: %s)",
+			util_errf(err, errlen, "backend pools %s and %s not found in gateway %s (pools: %s)",
 			    t->blue_pool, t->green_pool, gw_name(gw), names);
 		else
-			errf(err, errlen, "backend pool %s not found in gateway %s (pools: %s)",
+			util_errf(err, errlen, "backend pool %s not found in gateway %s (pools: %s)",
 			    bp == NULL ? t->blue_pool : t->green_pool, gw_name(gw), names);
 		return APPGW_E_NOT_FOUND;
 	}
@@ -304,12 +290,12 @@ appgw_weights(const cJSON *gw, const struct appgw_target *t, struct appgw_weight
 	copy(w->green.name, sizeof w->green.name, jstr(gp, "name"));
 	copy(w->green.id, sizeof w->green.id, jstr(gp, "id"));
 	if (w->blue.id[0] == '\0' || w->green.id[0] == '\0') {
-		errf(err, errlen, "gateway %s: backend pools without an id", gw_name(gw));
+		util_errf(err, errlen, "gateway %s: backend pools without an id", gw_name(gw));
 		return APPGW_E_BODY;
 	}
 	rp = jobj(rule, "properties");
 	if (rp == NULL) {
-		errf(err, errlen, "routing rule %s has no properties", w->rule);
+		util_errf(err, errlen, "routing rule %s has no properties", w->rule);
 		return APPGW_E_BODY;
 	}
 	rtype = jstr(rp, "ruleType");
@@ -317,19 +303,19 @@ appgw_weights(const cJSON *gw, const struct appgw_target *t, struct appgw_weight
 	copy(w->settings_id, sizeof w->settings_id, ref_id(rp, "backendHttpSettings"));
 	if (ref_id(rp, "urlPathMap") != NULL || (rtype != NULL
 	    && strcasecmp(rtype, "PathBasedRouting") == 0)) {
-		errf(err, errlen, "routing rule %s is path-based (urlPathMap %s): unsupported rule "
+		util_errf(err, errlen, "routing rule %s is path-based (urlPathMap %s): unsupported rule "
 		    "type; bgswitch drives a Basic rule with one backend pool or a load distribution "
 		    "policy", w->rule, last_segment(ref_id(rp, "urlPathMap")));
 		return APPGW_E_UNSUPPORTED;
 	}
 	if (ref_id(rp, "advancedRoutingMap") != NULL || (rtype != NULL
 	    && strcasecmp(rtype, "AdvancedRouting") == 0)) {
-		errf(err, errlen, "routing rule %s uses advanced routing (advancedRoutingMap %s): "
+		util_errf(err, errlen, "routing rule %s uses advanced routing (advancedRoutingMap %s): "
 		    "unsupported rule type", w->rule, last_segment(ref_id(rp, "advancedRoutingMap")));
 		return APPGW_E_UNSUPPORTED;
 	}
 	if (ref_id(rp, "redirectConfiguration") != NULL) {
-		errf(err, errlen, "routing rule %s redirects (redirectConfiguration %s): unsupported "
+		util_errf(err, errlen, "routing rule %s redirects (redirectConfiguration %s): unsupported "
 		    "rule type", w->rule, last_segment(ref_id(rp, "redirectConfiguration")));
 		return APPGW_E_UNSUPPORTED;
 	}
@@ -344,7 +330,7 @@ appgw_weights(const cJSON *gw, const struct appgw_target *t, struct appgw_weight
 			    && strcasecmp(jstr(p, "name"), pname) == 0))
 				pol = p;
 		if (pol == NULL) {
-			errf(err, errlen, "routing rule %s references load distribution policy %s, which "
+			util_errf(err, errlen, "routing rule %s references load distribution policy %s, which "
 			    "gateway %s does not have", w->rule, pname, gw_name(gw));
 			return APPGW_E_NOT_FOUND;
 		}
@@ -357,7 +343,7 @@ appgw_weights(const cJSON *gw, const struct appgw_target *t, struct appgw_weight
 			pid = ref_id(tp, "backendAddressPool");
 			if (pid == NULL || !cJSON_IsNumber(wps) || wps->valuedouble < 0
 			    || wps->valuedouble > 1000) {
-				errf(err, errlen, "load distribution policy %s: target %s has no backend "
+				util_errf(err, errlen, "load distribution policy %s: target %s has no backend "
 				    "pool or no valid weightPerServer", w->policy,
 				    jstr(tg, "name") != NULL ? jstr(tg, "name") : "?");
 				return APPGW_E_BODY;
@@ -369,7 +355,7 @@ appgw_weights(const cJSON *gw, const struct appgw_target *t, struct appgw_weight
 		if ((rc = account(w, pools, pid, 100, err, errlen)) != 0)
 			return rc;
 	} else {
-		errf(err, errlen, "routing rule %s has neither a backend pool nor a load distribution "
+		util_errf(err, errlen, "routing rule %s has neither a backend pool nor a load distribution "
 		    "policy: unsupported rule type", w->rule);
 		return APPGW_E_UNSUPPORTED;
 	}
@@ -405,7 +391,7 @@ appgw_snapshot(const cJSON *gw, const char *rule, char *err, size_t errlen)
 
 	r = find_named(jarr(props, "requestRoutingRules"), rule, NULL);
 	if (r == NULL) {
-		errf(err, errlen, "routing rule %s not found in gateway %s", rule != NULL ? rule : "?",
+		util_errf(err, errlen, "routing rule %s not found in gateway %s", rule != NULL ? rule : "?",
 		    gw_name(gw));
 		return NULL;
 	}
@@ -422,7 +408,7 @@ appgw_snapshot(const cJSON *gw, const char *rule, char *err, size_t errlen)
 	    : cJSON_CreateNull())
 	    || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(s, "rule"))) {
 		cJSON_Delete(s);
-		errf(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	return s;
@@ -568,7 +554,7 @@ appgw_with_weights(const cJSON *gw, const struct appgw_target *t, int blue, int 
 	}
 	for (int i = 0; i < w.nother; i++)
 		if (w.other[i].weight > 0) {
-			errf(err, errlen, "routing rule %s also sends traffic to pool %s (weight %d%s%s); "
+			util_errf(err, errlen, "routing rule %s also sends traffic to pool %s (weight %d%s%s); "
 			    "bgswitch only moves traffic between %s and %s", w.rule, w.other[i].name,
 			    w.other[i].weight, w.policy[0] ? ", policy " : "", w.policy, w.blue.name,
 			    w.green.name);
@@ -578,7 +564,7 @@ appgw_with_weights(const cJSON *gw, const struct appgw_target *t, int blue, int 
 	/* A policy other rules also use would move their traffic too, and
 	 * the drift check only guards our rule: refuse rather than surprise. */
 	if (w.policy_shared > 0) {
-		errf(err, errlen, "load distribution policy %s of gateway %s is also used by %d other "
+		util_errf(err, errlen, "load distribution policy %s of gateway %s is also used by %d other "
 		    "rule(s) or path rule(s); changing it would move their traffic too. Give rule %s a "
 		    "policy of its own first", w.policy, gw_name(gw), w.policy_shared, w.rule);
 		*rcp = APPGW_E_UNSUPPORTED;
@@ -600,7 +586,7 @@ appgw_with_weights(const cJSON *gw, const struct appgw_target *t, int blue, int 
 		snprintf(pname, sizeof pname, OUR_POLICY_PREFIX "%.67s", w.rule);
 		gid = jstr(g, "id") != NULL ? jstr(g, "id") : t->gateway_id;
 		if (gid == NULL) {
-			errf(err, errlen, "gateway %s: no id to name the new policy with", gw_name(gw));
+			util_errf(err, errlen, "gateway %s: no id to name the new policy with", gw_name(gw));
 			cJSON_Delete(g);
 			*rcp = APPGW_E_BODY;
 			return NULL;
@@ -649,7 +635,7 @@ appgw_with_weights(const cJSON *gw, const struct appgw_target *t, int blue, int 
 	return g;
 oom:
 	cJSON_Delete(g);
-	errf(err, errlen, "out of memory (or a gateway body that changed under us)");
+	util_errf(err, errlen, "out of memory (or a gateway body that changed under us)");
 	*rcp = APPGW_E_BODY;
 	return NULL;
 }
@@ -667,7 +653,7 @@ with_snapshot(const cJSON *gw, const struct appgw_target *t, const cJSON *before
 	rules = jarr(props, "requestRoutingRules");
 	cur = find_named(rules, t->rule, &idx);
 	if (cur == NULL) {
-		errf(err, errlen, "routing rule %s is no longer in gateway %s", t->rule, gw_name(gw));
+		util_errf(err, errlen, "routing rule %s is no longer in gateway %s", t->rule, gw_name(gw));
 		cJSON_Delete(g);
 		return NULL;
 	}
@@ -711,7 +697,7 @@ with_snapshot(const cJSON *gw, const struct appgw_target *t, const cJSON *before
 	return g;
 oom:
 	cJSON_Delete(g);
-	errf(err, errlen, "out of memory");
+	util_errf(err, errlen, "out of memory");
 	return NULL;
 }
 
@@ -730,7 +716,7 @@ appgw_get(struct arm_client *c, const char *gateway_id, const struct arm_opts *o
 	if (etag != NULL && etaglen > 0)
 		etag[0] = '\0';
 	if (c == NULL || gateway_id == NULL || body == NULL) {
-		errf(err, errlen, "appgw_get: bad arguments");
+		util_errf(err, errlen, "appgw_get: bad arguments");
 		return APPGW_E_INVALID;
 	}
 	rc = arm_get(c, gateway_id, opts, &r);
@@ -739,18 +725,18 @@ appgw_get(struct arm_client *c, const char *gateway_id, const struct arm_opts *o
 			char label[200];
 
 			arm_resource_label(gateway_id, label, sizeof label);
-			errf(err, errlen, "%s not found (404%s%s)", label, r.error_code[0] ? " " : "",
+			util_errf(err, errlen, "%s not found (404%s%s)", label, r.error_code[0] ? " " : "",
 			    r.error_code);
 			rc = APPGW_E_NOT_FOUND;
 		} else {
-			errf(err, errlen, "%s", r.message);
+			util_errf(err, errlen, "%s", r.message);
 		}
 		arm_response_free(&r);
 		return rc;
 	}
 	j = r.body_len > 0 ? cJSON_ParseWithLength(r.body, r.body_len) : NULL;
 	if (!cJSON_IsObject(j) || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "properties"))) {
-		errf(err, errlen, "GET application gateway: the answer is not a gateway (%zu bytes)",
+		util_errf(err, errlen, "GET application gateway: the answer is not a gateway (%zu bytes)",
 		    r.body_len);
 		cJSON_Delete(j);
 		arm_response_free(&r);
@@ -851,19 +837,19 @@ write_rule(struct arm_client *c, const struct appgw_target *t, enum op op, int b
 				describe(&now, a, sizeof a);
 			if (snapshot_view(ref, gw, t, &was) == 0)
 				describe(&was, b, sizeof b);
-			errf(err, errlen, "routing rule %s of gateway %s changed since it was %s: now %s, "
+			util_errf(err, errlen, "routing rule %s of gateway %s changed since it was %s: now %s, "
 			    "expected %s; nothing written", t->rule, gw_name(gw),
 			    expect != NULL ? "journaled" : "first read", a, b);
 			rc = APPGW_E_DRIFT;
 			goto done;
 		}
 		if (baseline == NULL && (baseline = cJSON_Duplicate(cur, 1)) == NULL) {
-			errf(err, errlen, "out of memory");
+			util_errf(err, errlen, "out of memory");
 			rc = APPGW_E_BODY;
 			goto done;
 		}
 		if (etag[0] == '\0') {
-			errf(err, errlen, "gateway %s: GET returned no ETag; refusing to write without "
+			util_errf(err, errlen, "gateway %s: GET returned no ETag; refusing to write without "
 			    "If-Match", gw_name(gw));
 			rc = APPGW_E_BODY;
 			goto done;
@@ -878,7 +864,7 @@ write_rule(struct arm_client *c, const struct appgw_target *t, enum op op, int b
 		text = cJSON_PrintUnformatted(next);
 		cJSON_Delete(next);
 		if (text == NULL) {
-			errf(err, errlen, "out of memory");
+			util_errf(err, errlen, "out of memory");
 			rc = APPGW_E_BODY;
 			goto done;
 		}
@@ -887,7 +873,7 @@ write_rule(struct arm_client *c, const struct appgw_target *t, enum op op, int b
 		if (rc == ARM_E_PRECONDITION) {
 			log_info(MOD, "gateway %s changed between read and write (412); reading it again "
 			    "(attempt %d of %d)", gw_name(gw), attempt, max);
-			errf(err, errlen, "%s", r.message);
+			util_errf(err, errlen, "%s", r.message);
 			arm_response_free(&r);
 			cJSON_Delete(gw);
 			cJSON_Delete(cur);
@@ -896,7 +882,7 @@ write_rule(struct arm_client *c, const struct appgw_target *t, enum op op, int b
 			continue;
 		}
 		if (rc != ARM_OK) {
-			errf(err, errlen, "%s", r.message);
+			util_errf(err, errlen, "%s", r.message);
 			arm_response_free(&r);
 			goto done;
 		}
@@ -910,7 +896,7 @@ write_rule(struct arm_client *c, const struct appgw_target *t, enum op op, int b
 		char keep[400];
 
 		copy(keep, sizeof keep, err);
-		errf(err, errlen, "gateway %s kept changing under us: still 412 after %d attempts (%s)",
+		util_errf(err, errlen, "gateway %s kept changing under us: still 412 after %d attempts (%s)",
 		    last_segment(t->gateway_id), max, keep);
 		goto done;
 	}
@@ -922,7 +908,7 @@ write_rule(struct arm_client *c, const struct appgw_target *t, enum op op, int b
 		char keep[400];
 
 		copy(keep, sizeof keep, err);
-		errf(err, errlen, "gateway %s was written but could not be read back: %s",
+		util_errf(err, errlen, "gateway %s was written but could not be read back: %s",
 		    last_segment(t->gateway_id), keep);
 		goto done;
 	}
@@ -937,7 +923,7 @@ write_rule(struct arm_client *c, const struct appgw_target *t, enum op op, int b
 			char a[200];
 
 			describe(&out->now, a, sizeof a);
-			errf(err, errlen, "gateway %s accepted blue %d / green %d for rule %s but now says "
+			util_errf(err, errlen, "gateway %s accepted blue %d / green %d for rule %s but now says "
 			    "%s", gw_name(gw), blue, green, t->rule, a);
 			rc = APPGW_E_VERIFY;
 		} else if (rc != 0) {
@@ -946,7 +932,7 @@ write_rule(struct arm_client *c, const struct appgw_target *t, enum op op, int b
 	} else {
 		(void)appgw_weights(gw, t, &out->now, e2, sizeof e2);
 		if (!appgw_snapshot_equal(out->after, before_wanted)) {
-			errf(err, errlen, "gateway %s accepted the restore of rule %s but reads back "
+			util_errf(err, errlen, "gateway %s accepted the restore of rule %s but reads back "
 			    "differently", gw_name(gw), t->rule);
 			rc = APPGW_E_VERIFY;
 		} else {
@@ -980,7 +966,7 @@ appgw_set_weights(struct arm_client *c, const struct appgw_target *t, int blue, 
 	if ((rc = appgw_validate_weights(blue, green, err, errlen)) != 0)
 		return rc;
 	if (expect != NULL && !cJSON_IsObject(jobj(expect, "rule"))) {
-		errf(err, errlen, "the expected gateway snapshot has no rule");
+		util_errf(err, errlen, "the expected gateway snapshot has no rule");
 		return APPGW_E_INVALID;
 	}
 	return write_rule(c, t, OP_WEIGHTS, blue, green, NULL, expect, o, out, err, errlen);
@@ -1002,11 +988,11 @@ appgw_restore(struct arm_client *c, const struct appgw_target *t, const cJSON *b
 	if (!cJSON_IsObject(jobj(before, "rule")) || jstr(jobj(before, "rule"), "name") == NULL
 	    || strcasecmp(jstr(jobj(before, "rule"), "name"), t->rule) != 0
 	    || !(pol == NULL || cJSON_IsNull(pol) || (cJSON_IsObject(pol) && jstr(pol, "name")))) {
-		errf(err, errlen, "the saved gateway snapshot is not one of rule %s", t->rule);
+		util_errf(err, errlen, "the saved gateway snapshot is not one of rule %s", t->rule);
 		return APPGW_E_INVALID;
 	}
 	if (expect != NULL && !cJSON_IsObject(jobj(expect, "rule"))) {
-		errf(err, errlen, "the expected gateway snapshot has no rule");
+		util_errf(err, errlen, "the expected gateway snapshot has no rule");
 		return APPGW_E_INVALID;
 	}
 	return write_rule(c, t, OP_RESTORE, 0, 0, before, expect, o, out, err, errlen);
@@ -1060,13 +1046,13 @@ appgw_parse_health(const cJSON *body, const char *settings_id, struct appgw_heal
 		return APPGW_E_INVALID;
 	memset(h, 0, sizeof *h);
 	if (pools == NULL) {
-		errf(err, errlen, "backend health: the answer has no backendAddressPools array");
+		util_errf(err, errlen, "backend health: the answer has no backendAddressPools array");
 		return APPGW_E_BODY;
 	}
 	n = (size_t)cJSON_GetArraySize(pools);
 	h->pools = n > 0 ? calloc(n, sizeof *h->pools) : NULL;
 	if (n > 0 && h->pools == NULL) {
-		errf(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		return APPGW_E_BODY;
 	}
 	cJSON_ArrayForEach(e, pools) {
@@ -1076,7 +1062,7 @@ appgw_parse_health(const cJSON *body, const char *settings_id, struct appgw_heal
 		int filter = 0;
 
 		if (pid == NULL) {
-			errf(err, errlen, "backend health: a pool entry has no backendAddressPool.id");
+			util_errf(err, errlen, "backend health: a pool entry has no backendAddressPool.id");
 			appgw_health_free(h);
 			return APPGW_E_BODY;
 		}
@@ -1096,7 +1082,7 @@ appgw_parse_health(const cJSON *body, const char *settings_id, struct appgw_heal
 				if (addr == NULL)
 					continue;
 				if (add_server(p, addr, hl != NULL ? hl : "Unknown") != 0) {
-					errf(err, errlen, "out of memory");
+					util_errf(err, errlen, "out of memory");
 					appgw_health_free(h);
 					return APPGW_E_BODY;
 				}
@@ -1125,7 +1111,7 @@ appgw_backend_health(struct arm_client *c, const char *gateway_id, const char *s
 	memset(h, 0, sizeof *h);
 	if (c == NULL || gateway_id == NULL
 	    || (size_t)snprintf(path, sizeof path, "%s/backendhealth", gateway_id) >= sizeof path) {
-		errf(err, errlen, "backend health: bad arguments");
+		util_errf(err, errlen, "backend health: bad arguments");
 		return APPGW_E_INVALID;
 	}
 	if (opts != NULL)
@@ -1133,7 +1119,7 @@ appgw_backend_health(struct arm_client *c, const char *gateway_id, const char *s
 	o.idempotent = 1;	/* a read: safe to repeat */
 	rc = arm_post(c, path, NULL, &o, &r);
 	if (rc != ARM_OK) {
-		errf(err, errlen, "%s", r.message);
+		util_errf(err, errlen, "%s", r.message);
 		arm_response_free(&r);
 		return rc;
 	}
@@ -1141,7 +1127,7 @@ appgw_backend_health(struct arm_client *c, const char *gateway_id, const char *s
 	arm_response_free(&r);
 	if (!cJSON_IsObject(j)) {
 		cJSON_Delete(j);
-		errf(err, errlen, "backend health: the answer is not a JSON object");
+		util_errf(err, errlen, "backend health: the answer is not a JSON object");
 		return APPGW_E_BODY;
 	}
 	rc = appgw_parse_health(j, settings_id, h, err, errlen);

@@ -3,6 +3,7 @@
  * the wildcard evaluation of one action against them (rules in authz.h).
  */
 #include "azure/authz.h"
+#include "src/util.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -11,21 +12,6 @@
 #include <string.h>
 
 #define MAX_PAGES 50
-
-static void
-errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int
 segment_ok(const char *s)
@@ -121,11 +107,11 @@ authz_parse(const cJSON *body, struct authz_perms *p, char *err, size_t errlen)
 	if (p == NULL)
 		return AUTHZ_E_INVALID;
 	if (!cJSON_IsArray(v)) {
-		errf(err, errlen, "permissions: the answer has no value array");
+		util_errf(err, errlen, "permissions: the answer has no value array");
 		return AUTHZ_E_BODY;
 	}
 	if (p->entries == NULL && (p->entries = cJSON_CreateArray()) == NULL) {
-		errf(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		return AUTHZ_E_BODY;
 	}
 	cJSON_ArrayForEach(e, v) {
@@ -133,19 +119,19 @@ authz_parse(const cJSON *body, struct authz_perms *p, char *err, size_t errlen)
 		    "notDataActions" };
 
 		if (!cJSON_IsObject(e)) {
-			errf(err, errlen, "permissions: an entry is not an object");
+			util_errf(err, errlen, "permissions: an entry is not an object");
 			return AUTHZ_E_BODY;
 		}
 		for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
 			const cJSON *l = cJSON_GetObjectItemCaseSensitive(e, lists[i]);
 
 			if (l != NULL && !cJSON_IsArray(l)) {
-				errf(err, errlen, "permissions: %s is not an array", lists[i]);
+				util_errf(err, errlen, "permissions: %s is not an array", lists[i]);
 				return AUTHZ_E_BODY;
 			}
 		}
 		if (!cJSON_AddItemToArray(p->entries, cJSON_Duplicate(e, 1))) {
-			errf(err, errlen, "out of memory");
+			util_errf(err, errlen, "out of memory");
 			return AUTHZ_E_BODY;
 		}
 	}
@@ -164,7 +150,7 @@ authz_get(struct arm_client *c, const char *sub, const char *rg, const struct ar
 		return AUTHZ_E_INVALID;
 	memset(out, 0, sizeof *out);
 	if (c == NULL || !segment_ok(sub) || !segment_ok(rg)) {
-		errf(err, errlen, "permissions: bad subscription or resource group");
+		util_errf(err, errlen, "permissions: bad subscription or resource group");
 		return AUTHZ_E_INVALID;
 	}
 	snprintf(path, sizeof path, "/subscriptions/%s/resourceGroups/%s/providers/"
@@ -178,7 +164,7 @@ authz_get(struct arm_client *c, const char *sub, const char *rg, const struct ar
 		free(next);
 		next = NULL;
 		if (rc != ARM_OK) {
-			errf(err, errlen, "%s", r.message);
+			util_errf(err, errlen, "%s", r.message);
 			arm_response_free(&r);
 			break;
 		}
@@ -188,7 +174,7 @@ authz_get(struct arm_client *c, const char *sub, const char *rg, const struct ar
 		nl = cJSON_GetObjectItemCaseSensitive(j, "nextLink");
 		if (rc == 0 && cJSON_IsString(nl) && nl->valuestring[0] != '\0'
 		    && (next = strdup(nl->valuestring)) == NULL) {
-			errf(err, errlen, "out of memory");
+			util_errf(err, errlen, "out of memory");
 			rc = AUTHZ_E_BODY;
 		}
 		cJSON_Delete(j);

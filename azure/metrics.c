@@ -7,6 +7,7 @@
  * with spaces rather than guess at encoding.
  */
 #include "azure/metrics.h"
+#include "src/util.h"
 
 #include "src/log.h"
 
@@ -18,21 +19,6 @@
 #include <time.h>
 
 #define MOD "metrics"
-
-static void
-errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *
 jstr(const cJSON *o, const char *key)
@@ -134,13 +120,13 @@ metrics_parse(const cJSON *body, const char *metric, enum metrics_agg agg,
 	memset(r, 0, sizeof *r);
 	r->agg = agg;
 	if ((size_t)agg >= sizeof agg_fields / sizeof agg_fields[0] || metric == NULL) {
-		errf(err, errlen, "metrics: bad aggregation or metric name");
+		util_errf(err, errlen, "metrics: bad aggregation or metric name");
 		return METRICS_E_INVALID;
 	}
 	field = agg_fields[agg];
 	copy(r->metric, sizeof r->metric, metric);
 	if (!cJSON_IsObject(body) || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(body, "value"))) {
-		errf(err, errlen, "metrics: the answer has no value array");
+		util_errf(err, errlen, "metrics: the answer has no value array");
 		return METRICS_E_BODY;
 	}
 	copy(r->timespan, sizeof r->timespan, jstr(body, "timespan"));
@@ -152,12 +138,12 @@ metrics_parse(const cJSON *body, const char *metric, enum metrics_agg agg,
 			m = e;
 	}
 	if (m == NULL) {
-		errf(err, errlen, "metrics: the answer has no metric %s", metric);
+		util_errf(err, errlen, "metrics: the answer has no metric %s", metric);
 		return METRICS_E_BODY;
 	}
 	copy(r->unit, sizeof r->unit, jstr(m, "unit"));
 	if (jstr(m, "errorCode") != NULL && strcasecmp(jstr(m, "errorCode"), "Success") != 0) {
-		errf(err, errlen, "metric %s: %s: %s", metric, jstr(m, "errorCode"),
+		util_errf(err, errlen, "metric %s: %s: %s", metric, jstr(m, "errorCode"),
 		    jstr(m, "errorMessage") != NULL ? jstr(m, "errorMessage") : "(no message)");
 		return METRICS_E_QUERY;
 	}
@@ -184,7 +170,7 @@ metrics_parse(const cJSON *body, const char *metric, enum metrics_agg agg,
 				if (np == NULL || nn == NULL) {
 					free(navg);
 					metrics_result_free(r);
-					errf(err, errlen, "out of memory");
+					util_errf(err, errlen, "out of memory");
 					return METRICS_E_BODY;
 				}
 				p = &r->points[r->npoints];
@@ -260,17 +246,17 @@ metrics_query(struct arm_client *c, const struct metrics_query *q, const struct 
 	memset(out, 0, sizeof *out);
 	if (c == NULL || q == NULL || q->resource_id == NULL || q->resource_id[0] != '/'
 	    || q->metric == NULL || q->metric[0] == '\0' || strchr(q->metric, ',') != NULL) {
-		errf(err, errlen, "metrics: a resource id and one metric name are needed");
+		util_errf(err, errlen, "metrics: a resource id and one metric name are needed");
 		return METRICS_E_INVALID;
 	}
 	agg = metrics_agg_parse(q->aggregation != NULL ? q->aggregation : "Average");
 	if (agg < 0) {
-		errf(err, errlen, "metrics: unknown aggregation \"%.40s\" (Total, Average, Maximum, "
+		util_errf(err, errlen, "metrics: unknown aggregation \"%.40s\" (Total, Average, Maximum, "
 		    "Minimum or Count)", q->aggregation);
 		return METRICS_E_INVALID;
 	}
 	if (q->window_ms < 60000) {
-		errf(err, errlen, "metrics: the window must be at least one minute");
+		util_errf(err, errlen, "metrics: the window must be at least one minute");
 		return METRICS_E_INVALID;
 	}
 	now = q->now_s > 0 ? q->now_s : (long long)time(NULL);
@@ -285,12 +271,12 @@ metrics_query(struct arm_client *c, const struct metrics_query *q, const struct 
 	    && add_param(url, sizeof url, "$filter", q->filter) != 0)
 	    || (q->metric_namespace != NULL && *q->metric_namespace != '\0'
 	    && add_param(url, sizeof url, "metricnamespace", q->metric_namespace) != 0)) {
-		errf(err, errlen, "metrics: query too long");
+		util_errf(err, errlen, "metrics: query too long");
 		return METRICS_E_INVALID;
 	}
 	rc = arm_get(c, url, opts, &r);
 	if (rc != ARM_OK) {
-		errf(err, errlen, "metric %s: %s", q->metric, r.message);
+		util_errf(err, errlen, "metric %s: %s", q->metric, r.message);
 		arm_response_free(&r);
 		return rc;
 	}

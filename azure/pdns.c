@@ -11,6 +11,7 @@
  * long-running (RecordSets_CreateOrUpdate answers 200 or 201).
  */
 #include "azure/pdns.h"
+#include "src/util.h"
 
 #include "src/log.h"
 
@@ -23,21 +24,6 @@
 #include <strings.h>
 
 #define MOD "pdns"
-
-static void
-errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *
 jstr(const cJSON *o, const char *key)
@@ -122,7 +108,7 @@ pdns_parse(const cJSON *body, const char *etag, struct pdns_record *r, char *err
 	memset(r, 0, sizeof *r);
 	p = cJSON_GetObjectItemCaseSensitive(body, "properties");
 	if (!cJSON_IsObject(body) || !cJSON_IsObject(p)) {
-		errf(err, errlen, "private DNS record set: the answer has no properties object");
+		util_errf(err, errlen, "private DNS record set: the answer has no properties object");
 		return PDNS_E_BODY;
 	}
 	copy(r->id, sizeof r->id, jstr(body, "id"));
@@ -141,7 +127,7 @@ pdns_parse(const cJSON *body, const char *etag, struct pdns_record *r, char *err
 			if (ip == NULL)
 				continue;
 			if (r->ntargets == PDNS_MAX_TARGETS) {
-				errf(err, errlen, "record set %s has more than %d A records", r->name,
+				util_errf(err, errlen, "record set %s has more than %d A records", r->name,
 				    PDNS_MAX_TARGETS);
 				return PDNS_E_BODY;
 			}
@@ -153,7 +139,7 @@ pdns_parse(const cJSON *body, const char *etag, struct pdns_record *r, char *err
 		if (cn != NULL)
 			copy(r->targets[r->ntargets++], sizeof r->targets[0], cn);
 	} else {
-		errf(err, errlen, "record set %s is of type %s: only A and CNAME are supported", r->name,
+		util_errf(err, errlen, "record set %s is of type %s: only A and CNAME are supported", r->name,
 		    r->type[0] ? r->type : "(unknown)");
 		return PDNS_E_INVALID;
 	}
@@ -205,7 +191,7 @@ pdns_get(struct arm_client *c, const char *id, const struct arm_opts *opts,
 		return PDNS_E_INVALID;
 	memset(rec, 0, sizeof *rec);
 	if (c == NULL || id == NULL) {
-		errf(err, errlen, "pdns_get: bad arguments");
+		util_errf(err, errlen, "pdns_get: bad arguments");
 		return PDNS_E_INVALID;
 	}
 	rc = arm_get(c, id, opts, &r);
@@ -214,11 +200,11 @@ pdns_get(struct arm_client *c, const char *id, const struct arm_opts *opts,
 			char label[200];
 
 			arm_resource_label(id, label, sizeof label);
-			errf(err, errlen, "record set %s not found (404%s%s)", label,
+			util_errf(err, errlen, "record set %s not found (404%s%s)", label,
 			    r.error_code[0] ? " " : "", r.error_code);
 			rc = PDNS_E_NOT_FOUND;
 		} else {
-			errf(err, errlen, "%s", r.message);
+			util_errf(err, errlen, "%s", r.message);
 		}
 		arm_response_free(&r);
 		return rc;
@@ -298,18 +284,18 @@ targets_ok(const char *type, const char *const *t, int n, char *err, size_t errl
 
 	if (strcmp(type, "CNAME") == 0) {
 		if (n != 1 || t == NULL || t[0] == NULL || !hostname_ok(t[0])) {
-			errf(err, errlen, "a CNAME record set takes exactly one host name as target");
+			util_errf(err, errlen, "a CNAME record set takes exactly one host name as target");
 			return 0;
 		}
 		return 1;
 	}
 	if (n < 1 || n > PDNS_MAX_TARGETS || t == NULL) {
-		errf(err, errlen, "an A record set takes 1 to %d IPv4 addresses", PDNS_MAX_TARGETS);
+		util_errf(err, errlen, "an A record set takes 1 to %d IPv4 addresses", PDNS_MAX_TARGETS);
 		return 0;
 	}
 	for (int i = 0; i < n; i++)
 		if (t[i] == NULL || inet_pton(AF_INET, t[i], &a) != 1) {
-			errf(err, errlen, "\"%.60s\" is not an IPv4 address (A record target)",
+			util_errf(err, errlen, "\"%.60s\" is not an IPv4 address (A record target)",
 			    t[i] != NULL ? t[i] : "");
 			return 0;
 		}
@@ -371,17 +357,17 @@ put_and_read(struct arm_client *c, const char *id, const cJSON *body, const char
 	int rc;
 
 	if (text == NULL) {
-		errf(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		return PDNS_E_BODY;
 	}
 	rc = arm_put_if_match(c, id, text, etag, opts, &r);
 	free(text);
 	if (rc != ARM_OK) {
 		if (rc == ARM_E_PRECONDITION)
-			errf(err, errlen, "record set %s changed since it was read (ETag %s no longer "
+			util_errf(err, errlen, "record set %s changed since it was read (ETag %s no longer "
 			    "current); nothing written: %s", out->before.name, etag, r.message);
 		else
-			errf(err, errlen, "%s", r.message);
+			util_errf(err, errlen, "%s", r.message);
 		arm_response_free(&r);
 		return rc;
 	}
@@ -392,7 +378,7 @@ put_and_read(struct arm_client *c, const char *id, const cJSON *body, const char
 		char keep[400];
 
 		copy(keep, sizeof keep, err);
-		errf(err, errlen, "record set %s was written but could not be read back: %s",
+		util_errf(err, errlen, "record set %s was written but could not be read back: %s",
 		    out->before.name, keep);
 		return rc;
 	}
@@ -413,7 +399,7 @@ pdns_set_targets(struct arm_client *c, const char *id, const char *const *target
 		return PDNS_E_INVALID;
 	memset(out, 0, sizeof *out);
 	if (c == NULL || id == NULL || ttl < 0 || ttl > 2147483647LL) {
-		errf(err, errlen, "pdns_set_targets: bad arguments");
+		util_errf(err, errlen, "pdns_set_targets: bad arguments");
 		return PDNS_E_INVALID;
 	}
 	rc = pdns_get(c, id, opts, &out->before, &cur, err, errlen);
@@ -425,7 +411,7 @@ pdns_set_targets(struct arm_client *c, const char *id, const char *const *target
 		goto done;
 	}
 	if (out->before.auto_registered) {
-		errf(err, errlen, "record set %s is auto-registered by a virtual network link; "
+		util_errf(err, errlen, "record set %s is auto-registered by a virtual network link; "
 		    "it cannot be pointed elsewhere", out->before.name);
 		rc = PDNS_E_INVALID;
 		goto done;
@@ -439,7 +425,7 @@ pdns_set_targets(struct arm_client *c, const char *id, const char *const *target
 	}
 	body = put_body(cur, out->before.type, targets, n, ttl);
 	if (body == NULL) {
-		errf(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		rc = PDNS_E_BODY;
 		goto done;
 	}
@@ -448,7 +434,7 @@ pdns_set_targets(struct arm_client *c, const char *id, const char *const *target
 	cJSON_Delete(body);
 	if (rc == ARM_OK && (!same_targets(&out->after, targets, n)
 	    || (ttl > 0 && out->after.ttl != ttl))) {
-		errf(err, errlen, "record set %s accepted the change but reads back %s%s (ttl %lld)",
+		util_errf(err, errlen, "record set %s accepted the change but reads back %s%s (ttl %lld)",
 		    out->before.name, out->after.ntargets > 0 ? out->after.targets[0] : "(no target)",
 		    out->after.ntargets > 1 ? ", ..." : "", out->after.ttl);
 		rc = PDNS_E_VERIFY;
@@ -476,7 +462,7 @@ pdns_restore(struct arm_client *c, const char *id, const cJSON *saved, const cha
 		return PDNS_E_INVALID;
 	memset(out, 0, sizeof *out);
 	if (c == NULL || id == NULL || !cJSON_IsObject(sp)) {
-		errf(err, errlen, "the saved record set state has no properties");
+		util_errf(err, errlen, "the saved record set state has no properties");
 		return PDNS_E_INVALID;
 	}
 	rc = pdns_get(c, id, opts, &out->before, &cur, err, errlen);
@@ -488,7 +474,7 @@ pdns_restore(struct arm_client *c, const char *id, const cJSON *saved, const cha
 	if (want == NULL || cJSON_AddStringToObject(want, "type", out->before.type) == NULL
 	    || !cJSON_AddItemToObject(want, "properties", cJSON_Duplicate(sp, 1))
 	    || pdns_parse(want, "", &wanted, e2, sizeof e2) != ARM_OK || wanted.ntargets == 0) {
-		errf(err, errlen, "the saved record set state is not a usable %s record set",
+		util_errf(err, errlen, "the saved record set state is not a usable %s record set",
 		    out->before.type);
 		rc = PDNS_E_INVALID;
 		goto done;
@@ -502,7 +488,7 @@ pdns_restore(struct arm_client *c, const char *id, const cJSON *saved, const cha
 	}
 	body = cJSON_CreateObject();
 	if (body == NULL || !cJSON_AddItemToObject(body, "properties", cJSON_Duplicate(sp, 1))) {
-		errf(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		rc = PDNS_E_BODY;
 		goto done;
 	}
@@ -519,7 +505,7 @@ pdns_restore(struct arm_client *c, const char *id, const cJSON *saved, const cha
 			t[i] = wanted.targets[i];
 		if (!same_targets(&out->after, t, wanted.ntargets)
 		    || (wanted.ttl > 0 && out->after.ttl != wanted.ttl)) {
-			errf(err, errlen, "record set %s accepted the restore but reads back %s (ttl %lld)",
+			util_errf(err, errlen, "record set %s accepted the restore but reads back %s (ttl %lld)",
 			    out->before.name, out->after.ntargets > 0 ? out->after.targets[0] : "(none)",
 			    out->after.ttl);
 			rc = PDNS_E_VERIFY;

@@ -28,25 +28,11 @@
 #include <cjson/cJSON.h>
 
 #include "src/conn.h"
+#include "src/util.h"
 #include "src/log.h"
 #include "src/traffic.h"
 
 #define MOD "traffic"
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void say(struct traffic *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -134,7 +120,7 @@ read_dns(struct traffic *t, struct pdns_record *rec, cJSON **json, char *err, si
 	*json = pdns_record_json(body, rec->etag);
 	cJSON_Delete(body);
 	if (*json == NULL) {
-		errf(err, errlen, "DNS record %s: ARM answered with no record set properties",
+		util_errf(err, errlen, "DNS record %s: ARM answered with no record set properties",
 		    t->dns_id);
 		return PDNS_E_BODY;
 	}
@@ -148,7 +134,7 @@ intent(struct traffic *t, const char *what, const char *subject, const cJSON *be
 	char why[600] = "";
 
 	if (journal_intent(t->journal, what, before, after, action, why, sizeof why) != 0) {
-		errf(err, errlen, "%s not changed: the journal could not record the intent (%s)",
+		util_errf(err, errlen, "%s not changed: the journal could not record the intent (%s)",
 		    subject, why);
 		log_warn(MOD, "%s", err);
 		return TRAFFIC_E_JOURNAL;
@@ -171,16 +157,16 @@ outcome(struct traffic *t, uint64_t action, int rc, const cJSON *seen, const cha
 	if (journal_outcome(t->journal, action, rc == 0, seen, rc == 0 ? NULL : why, jerr,
 	    sizeof jerr) == 0) {
 		if (rc != 0)
-			errf(err, errlen, "%s", why);
+			util_errf(err, errlen, "%s", why);
 		return rc;
 	}
 	log_warn(MOD, "journal: outcome of action %llu not recorded: %s",
 	    (unsigned long long)action, jerr);
 	if (rc != 0) {
-		errf(err, errlen, "%s; and the journal could not record that outcome (%s)", why, jerr);
+		util_errf(err, errlen, "%s; and the journal could not record that outcome (%s)", why, jerr);
 		return rc;
 	}
-	errf(err, errlen, "the change was made but the journal could not record its outcome (%s); "
+	util_errf(err, errlen, "the change was made but the journal could not record its outcome (%s); "
 	    "resume will reconcile it with ARM", jerr);
 	return TRAFFIC_E_JOURNAL;
 }
@@ -198,7 +184,7 @@ label_failure(int rc, char *why, size_t n)
 	if (label == NULL)
 		return;
 	snprintf(keep, sizeof keep, "%s", why);
-	errf(why, n, "%s: %s", label, keep);
+	util_errf(why, n, "%s: %s", label, keep);
 }
 
 static int
@@ -280,7 +266,7 @@ last_after(struct traffic *t, int gateway, cJSON **out, char *err, size_t errlen
 fail:
 	cJSON_Delete(*out);
 	*out = NULL;
-	errf(err, errlen, "cannot read the journal: %s", why);
+	util_errf(err, errlen, "cannot read the journal: %s", why);
 	return TRAFFIC_E_JOURNAL;
 }
 
@@ -312,11 +298,11 @@ traffic_set_weights(struct traffic *t, int green_percent, char *err, size_t errl
 	int blue = 100 - green_percent, rc;
 
 	if (t == NULL || t->journal == NULL || green_percent < 0 || green_percent > 100) {
-		errf(err, errlen, "traffic_set_weights: bad arguments (green %d %%)", green_percent);
+		util_errf(err, errlen, "traffic_set_weights: bad arguments (green %d %%)", green_percent);
 		return TRAFFIC_E_INVALID;
 	}
 	if (!has_gateway(t)) {
-		errf(err, errlen, "no gateway configured (traffic.gateway)");
+		util_errf(err, errlen, "no gateway configured (traffic.gateway)");
 		return TRAFFIC_E_NOT_CONFIGURED;
 	}
 	gw_target(t, &tg);
@@ -329,7 +315,7 @@ traffic_set_weights(struct traffic *t, int green_percent, char *err, size_t errl
 		goto done;
 	plan = weights_plan(blue, green_percent);
 	if (plan == NULL) {
-		errf(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		rc = TRAFFIC_E_INVALID;
 		goto done;
 	}
@@ -399,16 +385,16 @@ traffic_move_dns(struct traffic *t, enum cfg_role to, char *err, size_t errlen)
 	int rc;
 
 	if (t == NULL || t->journal == NULL || (to != CFG_BLUE && to != CFG_GREEN)) {
-		errf(err, errlen, "traffic_move_dns: bad arguments");
+		util_errf(err, errlen, "traffic_move_dns: bad arguments");
 		return TRAFFIC_E_INVALID;
 	}
 	if (!has_dns(t)) {
-		errf(err, errlen, "no DNS record configured (traffic.dns)");
+		util_errf(err, errlen, "no DNS record configured (traffic.dns)");
 		return TRAFFIC_E_NOT_CONFIGURED;
 	}
 	target = to == CFG_GREEN ? t->cfg->dns.green_target : t->cfg->dns.blue_target;
 	if (target == NULL || *target == '\0') {
-		errf(err, errlen, "traffic.dns.%s_target is not set", cfg_role_name(to));
+		util_errf(err, errlen, "traffic.dns.%s_target is not set", cfg_role_name(to));
 		return TRAFFIC_E_NOT_CONFIGURED;
 	}
 	ttl = t->cfg->dns.ttl > 0 ? t->cfg->dns.ttl : 0;
@@ -420,7 +406,7 @@ traffic_move_dns(struct traffic *t, enum cfg_role to, char *err, size_t errlen)
 		goto done;
 	plan = dns_plan(target, ttl > 0 ? ttl : rec.ttl, cfg_role_name(to));
 	if (plan == NULL) {
-		errf(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		rc = TRAFFIC_E_INVALID;
 		goto done;
 	}
@@ -552,7 +538,7 @@ restore_gateway(struct traffic *t, const cJSON *before, int *restored, char *err
 	wo.arm = t->arm_opts;
 	rc = read_gateway(t, &tg, &cur, &w, why, sizeof why);
 	if (rc != 0) {
-		errf(err, errlen, "gateway not restored: %s", why);
+		util_errf(err, errlen, "gateway not restored: %s", why);
 		return rc;
 	}
 	if (appgw_snapshot_equal(cur, before)) {
@@ -600,7 +586,7 @@ restore_dns(struct traffic *t, const cJSON *before, int *restored, char *err, si
 
 	rc = read_dns(t, &rec, &cur, why, sizeof why);
 	if (rc != 0) {
-		errf(err, errlen, "DNS record not restored: %s", why);
+		util_errf(err, errlen, "DNS record not restored: %s", why);
 		return rc;
 	}
 	if (same_props(cur, before)) {
@@ -648,18 +634,18 @@ traffic_rollback(struct traffic *t, struct traffic_rollback_result *res, char *e
 		res = &dummy;
 	memset(res, 0, sizeof *res);
 	if (t == NULL || t->journal == NULL || t->cfg == NULL) {
-		errf(err, errlen, "traffic_rollback: bad arguments");
+		util_errf(err, errlen, "traffic_rollback: bad arguments");
 		return TRAFFIC_E_INVALID;
 	}
 	memset(&v, 0, sizeof v);
 	if (journal_view_load(journal_file(t->journal), &v, why, sizeof why) != 0) {
-		errf(err, errlen, "rollback: cannot read the journal: %s", why);
+		util_errf(err, errlen, "rollback: cannot read the journal: %s", why);
 		return TRAFFIC_E_JOURNAL;
 	}
 	for (size_t i = 0; i < v.npending; i++) {
 		why[0] = '\0';
 		if (reconcile(t, &v.pending[i], &res->reconciled, why, sizeof why) != 0) {
-			errf(err, errlen, "rollback stopped, nothing restored: %s", why);
+			util_errf(err, errlen, "rollback stopped, nothing restored: %s", why);
 			rc = TRAFFIC_E_JOURNAL;
 			goto done;
 		}
@@ -690,7 +676,7 @@ traffic_rollback(struct traffic *t, struct traffic_rollback_result *res, char *e
 		}
 	}
 	if (rc != 0)
-		errf(err, errlen, "%s", first);
+		util_errf(err, errlen, "%s", first);
 done:
 	journal_view_free(&v);
 	return rc;
@@ -706,7 +692,7 @@ traffic_observe(struct traffic *t, struct traffic_state *s, char *err, size_t er
 	int rc;
 
 	if (t == NULL || s == NULL) {
-		errf(err, errlen, "traffic_observe: bad arguments");
+		util_errf(err, errlen, "traffic_observe: bad arguments");
 		return TRAFFIC_E_INVALID;
 	}
 	memset(s, 0, sizeof *s);
