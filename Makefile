@@ -121,6 +121,7 @@ demo: deps all
 # asserted in timed tests.  Each benchmark prints its own numbers.
 bench: all $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+	@for b in tests/bench/*.sh; do echo "== $$b"; BGSWITCH=$(BUILD)/bgswitch sh $$b || exit 1; done
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
