@@ -19,7 +19,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ftw.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -32,7 +31,7 @@
 
 #include "azure/arm.h"
 #include "azure/credential.h"
-#include "sim/sim.h"
+#include "tests/lib/simclient.h"
 #include "src/check.h"
 #include "src/http.h"
 #include "src/log.h"
@@ -680,157 +679,26 @@ test_snapshot_callback(void **state)
 
 /* ---- Azure, against the simulator ------------------------------------------------------ */
 
-struct simctx {
-	char dir[256];
-	char tenant[128], client[128], secret[256], authority[256];
-	char ca[512], sub[128], rg[128], gw[512];
-	struct az_cred *cred;
-	struct arm_client *arm;
-};
-
-static struct simctx X;
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-/* VALUE of "KEY=VALUE" (quotes stripped) in the env file TEXT. */
-static int
-env_value(const char *text, const char *key, char *out, size_t n)
-{
-	char pat[80];
-	const char *p;
-	size_t l = 0;
-
-	snprintf(pat, sizeof pat, "%s=", key);
-	for (p = strstr(text, pat); p != NULL && p > text && p[-1] != ' ' && p[-1] != '\n';
-	    p = strstr(p + 1, pat))
-		;
-	if (p == NULL)
-		return -1;
-	p += strlen(pat);
-	if (*p == '\'' || *p == '"')
-		p++;
-	while (p[l] != '\0' && p[l] != '\n' && p[l] != '\'' && p[l] != '"' && l + 1 < n)
-		l++;
-	memcpy(out, p, l);
-	out[l] = '\0';
-	return 0;
-}
-
-static void
-unquote(char *s)
-{
-	char *o = s;
-
-	for (; *s != '\0'; s++)
-		if (*s != '"' && *s != '\'')
-			*o++ = *s;
-	*o = '\0';
-}
-
-static const char *
-simenv_get(void *ctx, const char *name)
-{
-	struct simctx *e = ctx;
-
-	if (strcmp(name, "AZURE_TENANT_ID") == 0)
-		return e->tenant;
-	if (strcmp(name, "AZURE_CLIENT_ID") == 0)
-		return e->client;
-	if (strcmp(name, "AZURE_CLIENT_SECRET") == 0)
-		return e->secret;
-	if (strcmp(name, "AZURE_AUTHORITY_HOST") == 0)
-		return e->authority;
-	return NULL;
-}
-
-static int
-read_text(const char *path, char *out, size_t n)
-{
-	FILE *fp = fopen(path, "r");
-	size_t got;
-
-	if (fp == NULL)
-		return -1;
-	got = fread(out, 1, n - 1, fp);
-	out[got] = '\0';
-	fclose(fp);
-	return 0;
-}
+/* The simulator and an ARM client of it (tests/lib/simclient). */
+static struct simclient X;
+static char GW[512];
 
 static int
 sim_setup(void **state)
 {
-	struct simctx *x = &X;
-	struct sim_opts so = { 0 };
-	struct az_cred_config cc = { .kind = AZ_CRED_ENVIRONMENT };
-	struct arm_client_config ac = { 0 };
-	char err[1024], path[600], text[8192];
-	const char *s, *r;
-
 	(void)state;
-	memset(x, 0, sizeof *x);
-	snprintf(x->dir, sizeof x->dir, "/tmp/bgswitch-check.XXXXXX");
-	if (mkdtemp(x->dir) == NULL)
-		return -1;
-	so.dir = x->dir;
-	so.speed = 100;
-	if (sim_start(&so, err, sizeof err) != 0) {
-		fprintf(stderr, "# sim_start: %s\n", err);
-		return -1;
-	}
-	sfmt(path, sizeof path, "%s/env", x->dir);
-	if (read_text(path, text, sizeof text) != 0
-	    || env_value(text, "AZURE_TENANT_ID", x->tenant, sizeof x->tenant) != 0
-	    || env_value(text, "AZURE_CLIENT_ID", x->client, sizeof x->client) != 0
-	    || env_value(text, "AZURE_CLIENT_SECRET", x->secret, sizeof x->secret) != 0
-	    || env_value(text, "AZURE_AUTHORITY_HOST", x->authority, sizeof x->authority) != 0)
-		return -1;
-	sfmt(x->ca, sizeof x->ca, "%s/ca.pem", x->dir);
-	sfmt(path, sizeof path, "%s/bgswitch.yaml", x->dir);
-	if (read_text(path, text, sizeof text) != 0)
-		return -1;
-	s = strstr(text, "subscription:");
-	r = strstr(text, "resource_group:");
-	if (s == NULL || r == NULL || sscanf(s, "subscription: %127s", x->sub) != 1
-	    || sscanf(r, "resource_group: %127s", x->rg) != 1)
-		return -1;
-	unquote(x->sub);
-	unquote(x->rg);
-	sfmt(x->gw, sizeof x->gw, "/subscriptions/%s/resourceGroups/%s/providers/"
-	    "Microsoft.Network/applicationGateways/agw-prod", x->sub, x->rg);
-	cc.getenv_fn = simenv_get;
-	cc.getenv_ctx = x;
-	cc.ca_file = x->ca;
-	x->cred = az_cred_new(&cc, err, sizeof err);
-	if (x->cred == NULL)
-		return -1;
-	ac.endpoint = sim_base_url();
-	ac.scope = "https://management.azure.com/.default";
-	ac.cred = x->cred;
-	ac.ca_file = x->ca;
-	ac.poll_min_ms = 20;
-	ac.poll_max_ms = 200;
-	ac.poll_default_ms = 50;
-	ac.lro_timeout_ms = 15000;
-	x->arm = arm_client_new(&ac, err, sizeof err);
-	return x->arm != NULL ? 0 : -1;
+	simclient_start(&X);
+	sfmt(GW, sizeof GW, "/subscriptions/%s/resourceGroups/%s/providers/"
+	    "Microsoft.Network/applicationGateways/agw-prod", X.sub, X.rg);
+	return 0;
 }
 
 static int
 sim_teardown(void **state)
 {
 	(void)state;
-	arm_client_free(X.arm);
-	az_cred_free(X.cred);
-	sim_stop();
-	return nftw(X.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	simclient_stop(&X);
+	return 0;
 }
 
 static struct check_env
@@ -839,7 +707,7 @@ azure_env(void)
 	struct check_env env = { 0 };
 
 	env.arm = X.arm;
-	env.gateway_id = X.gw;
+	env.gateway_id = GW;
 	env.pools[CFG_BLUE] = "pool-blue";
 	env.pools[CFG_GREEN] = "pool-green";
 	return env;
