@@ -19,6 +19,7 @@
 #include "azure/credential.h"
 #include "src/http.h"
 #include "src/log.h"
+#include "tests/lib/testenv.h"
 #include "tests/lib/testsrv.h"
 
 #include <cjson/cJSON.h>
@@ -56,33 +57,6 @@ sfmt(char *dst, size_t n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(dst, n, fmt, ap);
 	va_end(ap);
-}
-
-/* ---- injected environment ------------------------------------------------------ */
-
-struct env {
-	const char *kv[24][2];
-	int n;
-};
-
-static const char *
-env_get(void *ctx, const char *name)
-{
-	struct env *e = ctx;
-
-	for (int i = 0; i < e->n; i++)
-		if (strcmp(e->kv[i][0], name) == 0)
-			return e->kv[i][1];
-	return NULL;
-}
-
-static void
-env_set(struct env *e, const char *k, const char *v)
-{
-	assert_true(e->n < 24);
-	e->kv[e->n][0] = k;
-	e->kv[e->n][1] = v;
-	e->n++;
 }
 
 /* ---- the scripted server ---------------------------------------------------------- */
@@ -332,12 +306,12 @@ log_lacks(const char *needle)
 }
 
 static struct az_cred *
-cred_new(struct az_cred_config *cfg, struct env *e)
+cred_new(struct az_cred_config *cfg, struct testenv *e)
 {
 	char err[1024] = "";
 	struct az_cred *c;
 
-	cfg->getenv_fn = env_get;
+	cfg->getenv_fn = testenv_get;
 	cfg->getenv_ctx = e;
 	c = az_cred_new(cfg, err, sizeof err);
 	if (c == NULL)
@@ -351,50 +325,50 @@ static void
 test_cloud_endpoints(void **state)
 {
 	struct az_endpoints ep;
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	char err[256];
 
 	(void)state;
-	assert_int_equal(az_endpoints_resolve(NULL, NULL, NULL, env_get, &e, &ep, err, sizeof err), 0);
+	assert_int_equal(az_endpoints_resolve(NULL, NULL, NULL, testenv_get, &e, &ep, err, sizeof err), 0);
 	assert_string_equal(ep.cloud->name, "AzureCloud");
 	assert_string_equal(ep.authority_host, "https://login.microsoftonline.com/");
 	assert_string_equal(ep.resource_manager, "https://management.azure.com/");
 	assert_string_equal(ep.arm_scope, "https://management.azure.com/.default");
 	assert_string_equal(ep.authority_from, "cloud");
 
-	assert_int_equal(az_endpoints_resolve("azureusgovernment", NULL, NULL, env_get, &e, &ep,
+	assert_int_equal(az_endpoints_resolve("azureusgovernment", NULL, NULL, testenv_get, &e, &ep,
 	    err, sizeof err), 0);
 	assert_string_equal(ep.authority_host, "https://login.microsoftonline.us/");
 	assert_string_equal(ep.resource_manager, "https://management.usgovcloudapi.net/");
 	assert_string_equal(ep.arm_scope, "https://management.core.usgovcloudapi.net/.default");
 
-	assert_int_equal(az_endpoints_resolve("AzureChinaCloud", NULL, NULL, env_get, &e, &ep,
+	assert_int_equal(az_endpoints_resolve("AzureChinaCloud", NULL, NULL, testenv_get, &e, &ep,
 	    err, sizeof err), 0);
 	assert_string_equal(ep.authority_host, "https://login.chinacloudapi.cn/");
 	assert_string_equal(ep.resource_manager, "https://management.chinacloudapi.cn/");
 	assert_string_equal(ep.arm_scope, "https://management.chinacloudapi.cn/.default");
 
 	/* The environment beats the cloud, the config beats both. */
-	env_set(&e, "AZURE_AUTHORITY_HOST", "https://login.example.test");
-	assert_int_equal(az_endpoints_resolve("AzureCloud", NULL, NULL, env_get, &e, &ep, err,
+	testenv_set(&e, "AZURE_AUTHORITY_HOST", "https://login.example.test");
+	assert_int_equal(az_endpoints_resolve("AzureCloud", NULL, NULL, testenv_get, &e, &ep, err,
 	    sizeof err), 0);
 	assert_string_equal(ep.authority_host, "https://login.example.test/");
 	assert_string_equal(ep.authority_from, "AZURE_AUTHORITY_HOST");
 	assert_int_equal(az_endpoints_resolve("AzureCloud", "https://127.0.0.1:8443//",
-	    "https://127.0.0.1:8443/arm", env_get, &e, &ep, err, sizeof err), 0);
+	    "https://127.0.0.1:8443/arm", testenv_get, &e, &ep, err, sizeof err), 0);
 	assert_string_equal(ep.authority_host, "https://127.0.0.1:8443/");
 	assert_string_equal(ep.authority_from, "config");
 	assert_string_equal(ep.resource_manager, "https://127.0.0.1:8443/arm/");
 	/* An override moves requests, not the token audience. */
 	assert_string_equal(ep.arm_scope, "https://management.azure.com/.default");
 
-	assert_int_equal(az_endpoints_resolve("AzureGermanCloud", NULL, NULL, env_get, &e, &ep, err,
+	assert_int_equal(az_endpoints_resolve("AzureGermanCloud", NULL, NULL, testenv_get, &e, &ep, err,
 	    sizeof err), -1);
 	assert_non_null(strstr(err, "AzureGermanCloud"));
-	assert_int_equal(az_endpoints_resolve(NULL, "login.example.test", NULL, env_get, &e, &ep,
+	assert_int_equal(az_endpoints_resolve(NULL, "login.example.test", NULL, testenv_get, &e, &ep,
 	    err, sizeof err), -1);
 	assert_non_null(strstr(err, "authority host"));
-	assert_int_equal(az_endpoints_resolve(NULL, NULL, "https://x.test/?a=b", env_get, &e, &ep,
+	assert_int_equal(az_endpoints_resolve(NULL, NULL, "https://x.test/?a=b", testenv_get, &e, &ep,
 	    err, sizeof err), -1);
 	assert_null(az_cloud_find("nope"));
 	assert_int_equal(az_cred_kind_parse("workload-identity"), AZ_CRED_WORKLOAD_IDENTITY);
@@ -444,12 +418,12 @@ route_secret(struct srv *s, const struct rq *q, struct reply *r)
 }
 
 static void
-secret_env(struct env *e, struct srv *s)
+secret_env(struct testenv *e, struct srv *s)
 {
-	env_set(e, "AZURE_TENANT_ID", TENANT);
-	env_set(e, "AZURE_CLIENT_ID", CLIENT);
-	env_set(e, "AZURE_CLIENT_SECRET", SECRET);
-	env_set(e, "AZURE_AUTHORITY_HOST", s->base);
+	testenv_set(e, "AZURE_TENANT_ID", TENANT);
+	testenv_set(e, "AZURE_CLIENT_ID", CLIENT);
+	testenv_set(e, "AZURE_CLIENT_SECRET", SECRET);
+	testenv_set(e, "AZURE_AUTHORITY_HOST", s->base);
 }
 
 static void
@@ -458,7 +432,7 @@ test_secret_grant(void **state)
 	struct secret_ctx x = { 0 };
 	struct srv *s = srv_start(route_secret, &x);
 	struct az_cred_config cfg = { .kind = AZ_CRED_ENVIRONMENT };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char tok[4096], err[1024];
 	long long exp = 0, now = (long long)time(NULL) * 1000;
@@ -494,7 +468,7 @@ test_secret_rejected(void **state)
 	struct secret_ctx x = { .reject = 1 };
 	struct srv *s = srv_start(route_secret, &x);
 	struct az_cred_config cfg = { .kind = AZ_CRED_ENVIRONMENT };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char tok[4096], err[1024] = "";
 
@@ -565,7 +539,7 @@ test_bad_answers(void **state)
 	struct bad_ctx x = { 0 };
 	struct srv *s = srv_start(route_bad, &x);
 	struct az_cred_config cfg = { .kind = AZ_CRED_ENVIRONMENT };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	char tok[512], err[1024];
 
 	(void)state;
@@ -793,7 +767,7 @@ run_cert(int format)
 	struct cert_ctx x = { 0 };
 	struct srv *s = srv_start(route_cert, &x);
 	struct az_cred_config cfg = { .kind = AZ_CRED_ENVIRONMENT };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	EVP_PKEY *key = rsa_key();
 	struct az_cred *c;
 	char tok[256], err[1024], *pem;
@@ -810,7 +784,7 @@ run_cert(int format)
 		assert_int_equal(i2d_PKCS12_fp(f, p12), 1);
 		fclose(f);
 		PKCS12_free(p12);
-		env_set(&e, "AZURE_CLIENT_CERTIFICATE_PASSWORD", "pw");
+		testenv_set(&e, "AZURE_CLIENT_CERTIFICATE_PASSWORD", "pw");
 	} else {
 		char *kp = pem_of(NULL, key, format == 1 ? "hunter2" : NULL);
 		char *cp = pem_of(x.cert, NULL, NULL);
@@ -824,12 +798,12 @@ run_cert(int format)
 		free(kp);
 		free(cp);
 		if (format == 1)
-			env_set(&e, "AZURE_CLIENT_CERTIFICATE_PASSWORD", "hunter2");
+			testenv_set(&e, "AZURE_CLIENT_CERTIFICATE_PASSWORD", "hunter2");
 	}
-	env_set(&e, "AZURE_TENANT_ID", TENANT);
-	env_set(&e, "AZURE_CLIENT_ID", CLIENT);
-	env_set(&e, "AZURE_CLIENT_CERTIFICATE_PATH", file);
-	env_set(&e, "AZURE_AUTHORITY_HOST", s->base);
+	testenv_set(&e, "AZURE_TENANT_ID", TENANT);
+	testenv_set(&e, "AZURE_CLIENT_ID", CLIENT);
+	testenv_set(&e, "AZURE_CLIENT_CERTIFICATE_PATH", file);
+	testenv_set(&e, "AZURE_AUTHORITY_HOST", s->base);
 	c = cred_new(&cfg, &e);
 	assert_int_equal(az_cred_token(c, ARM_SCOPE, tok, sizeof tok, NULL, err, sizeof err), 0);
 	assert_string_equal(tok, "cert-token");
@@ -860,17 +834,17 @@ static void
 test_certificate_bad_files(void **state)
 {
 	struct az_cred_config cfg = { .kind = AZ_CRED_ENVIRONMENT };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	EVP_PKEY *key = rsa_key(), *other = rsa_key();
 	X509 *cert = make_cert(key, "c", NULL, NULL, 0, NULL);
 	char err[512], *kp, *cp;
 	const char *file = path_in("bad.pem");
 
 	(void)state;
-	env_set(&e, "AZURE_TENANT_ID", TENANT);
-	env_set(&e, "AZURE_CLIENT_ID", CLIENT);
-	env_set(&e, "AZURE_CLIENT_CERTIFICATE_PATH", file);
-	cfg.getenv_fn = env_get;
+	testenv_set(&e, "AZURE_TENANT_ID", TENANT);
+	testenv_set(&e, "AZURE_CLIENT_ID", CLIENT);
+	testenv_set(&e, "AZURE_CLIENT_CERTIFICATE_PATH", file);
+	cfg.getenv_fn = testenv_get;
 	cfg.getenv_ctx = &e;
 	/* missing file */
 	assert_null(az_cred_new(&cfg, err, sizeof err));
@@ -937,7 +911,7 @@ test_federated_token_rotation(void **state)
 	struct fed_ctx x = { 0 };
 	struct srv *s = srv_start(route_fed, &x);
 	struct az_cred_config cfg = { .kind = AZ_CRED_WORKLOAD_IDENTITY, .tenant = TENANT };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char tok[256], err[1024];
 	const char *file = path_in("federated-token");
@@ -945,9 +919,9 @@ test_federated_token_rotation(void **state)
 	(void)state;
 	log_to_tmp();
 	write_file(file, "eyJhbGciOiJSUzI1NiJ9.first-sa-token.sig\n", 0600);
-	env_set(&e, "AZURE_CLIENT_ID", CLIENT);
-	env_set(&e, "AZURE_FEDERATED_TOKEN_FILE", file);
-	env_set(&e, "AZURE_AUTHORITY_HOST", s->base);
+	testenv_set(&e, "AZURE_CLIENT_ID", CLIENT);
+	testenv_set(&e, "AZURE_FEDERATED_TOKEN_FILE", file);
+	testenv_set(&e, "AZURE_AUTHORITY_HOST", s->base);
 	c = cred_new(&cfg, &e);
 	assert_int_equal(az_cred_token(c, ARM_SCOPE, tok, sizeof tok, NULL, err, sizeof err), 0);
 	assert_string_equal(tok, "wi-token");
@@ -1030,7 +1004,7 @@ test_managed_identity(void **state)
 	struct mi_ctx x = { .fail_first = 1 };
 	struct srv *s = srv_start(route_mi, &x);
 	struct az_cred_config cfg = { .kind = AZ_CRED_MANAGED_IDENTITY };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	struct rq q;
 	char tok[256], err[1024], imds[200];
@@ -1039,7 +1013,7 @@ test_managed_identity(void **state)
 	(void)state;
 	sfmt(imds, sizeof imds, "%s/metadata/identity/oauth2/token", s->base);
 	cfg.imds_endpoint = imds;
-	env_set(&e, "AZURE_CLIENT_ID", CLIENT);
+	testenv_set(&e, "AZURE_CLIENT_ID", CLIENT);
 	c = cred_new(&cfg, &e);
 	assert_int_equal(az_cred_token(c, ARM_SCOPE, tok, sizeof tok, &exp, err, sizeof err), 0);
 	assert_string_equal(tok, "imds-token");
@@ -1070,15 +1044,15 @@ test_app_service_identity(void **state)
 	struct mi_ctx x = { .appservice = 1 };
 	struct srv *s = srv_start(route_mi, &x);
 	struct az_cred_config cfg = { .kind = AZ_CRED_MANAGED_IDENTITY };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char tok[256], err[1024], ep[200];
 
 	(void)state;
 	log_to_tmp();
 	sfmt(ep, sizeof ep, "%s/msi/token", s->base);
-	env_set(&e, "IDENTITY_ENDPOINT", ep);
-	env_set(&e, "IDENTITY_HEADER", "app-service-secret");
+	testenv_set(&e, "IDENTITY_ENDPOINT", ep);
+	testenv_set(&e, "IDENTITY_HEADER", "app-service-secret");
 	c = cred_new(&cfg, &e);
 	assert_int_equal(az_cred_token(c, ARM_SCOPE, tok, sizeof tok, NULL, err, sizeof err), 0);
 	assert_string_equal(tok, "appsvc-token");
@@ -1093,7 +1067,7 @@ static void
 test_imds_policy(void **state)
 {
 	struct az_cred_config cfg = { .kind = AZ_CRED_MANAGED_IDENTITY };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char tok[256], err[1024];
 
@@ -1111,9 +1085,9 @@ test_imds_policy(void **state)
 #endif
 	az_cred_free(c);
 	/* Azure Arc is reported as unsupported, not attempted. */
-	env_set(&e, "IDENTITY_ENDPOINT", "http://127.0.0.1:40342/metadata/identity/oauth2/token");
-	env_set(&e, "IMDS_ENDPOINT", "http://127.0.0.1:40342");
-	cfg.getenv_fn = env_get;
+	testenv_set(&e, "IDENTITY_ENDPOINT", "http://127.0.0.1:40342/metadata/identity/oauth2/token");
+	testenv_set(&e, "IMDS_ENDPOINT", "http://127.0.0.1:40342");
+	cfg.getenv_fn = testenv_get;
 	cfg.getenv_ctx = &e;
 	assert_null(az_cred_new(&cfg, err, sizeof err));
 	assert_non_null(strstr(err, "Azure Arc"));
@@ -1149,7 +1123,7 @@ static void
 test_cli_expires_on_int(void **state)
 {
 	struct az_cred_config cfg = { .kind = AZ_CRED_AZURE_CLI, .tenant = TENANT };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char tok[256], err[1024], body[512], pathvar[400], *args;
 	long long exp = 0, when = (long long)time(NULL) + 3000;
@@ -1161,7 +1135,7 @@ test_cli_expires_on_int(void **state)
 	    "\"tenant\": \"%s\", \"tokenType\": \"Bearer\"}\nEOF\n", when, TENANT);
 	fake_az(body);
 	sfmt(pathvar, sizeof pathvar, "relative/dir:%s:/usr/bin:/bin", tmpdir);
-	env_set(&e, "PATH", pathvar);
+	testenv_set(&e, "PATH", pathvar);
 	c = cred_new(&cfg, &e);
 	assert_int_equal(az_cred_token(c, ARM_SCOPE, tok, sizeof tok, &exp, err, sizeof err), 0);
 	assert_string_equal(tok, "cli-token-int");
@@ -1182,7 +1156,7 @@ static void
 test_cli_expires_on_string(void **state)
 {
 	struct az_cred_config cfg = { .kind = AZ_CRED_AZURE_CLI };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char tok[256], err[1024], body[512], stamp[64], *args;
 	long long exp = 0;
@@ -1196,7 +1170,7 @@ test_cli_expires_on_string(void **state)
 	sfmt(body, sizeof body, "printf '%%s' '{\"accessToken\":\"cli-token-str\",\"expiresOn\":"
 	    "\"%s\",\"tokenType\":\"Bearer\"}'\n", stamp);
 	fake_az(body);
-	env_set(&e, "PATH", tmpdir);
+	testenv_set(&e, "PATH", tmpdir);
 	c = cred_new(&cfg, &e);
 	assert_int_equal(az_cred_token(c, ARM_SCOPE, tok, sizeof tok, &exp, err, sizeof err), 0);
 	assert_string_equal(tok, "cli-token-str");
@@ -1227,7 +1201,7 @@ static void
 test_cli_timeout(void **state)
 {
 	struct az_cred_config cfg = { .kind = AZ_CRED_AZURE_CLI, .cli_timeout_ms = 500 };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char tok[256], err[1024], body[512], pathvar[400], *p1, *p2;
 	long long t0;
@@ -1239,7 +1213,7 @@ test_cli_timeout(void **state)
 	    "wait\n", tmpdir, tmpdir);
 	fake_az(body);
 	sfmt(pathvar, sizeof pathvar, "%s:/usr/bin:/bin", tmpdir);	/* the script needs sleep */
-	env_set(&e, "PATH", pathvar);
+	testenv_set(&e, "PATH", pathvar);
 	c = cred_new(&cfg, &e);
 	t0 = http_now_ms();
 	assert_int_equal(az_cred_token(c, ARM_SCOPE, tok, sizeof tok, NULL, err, sizeof err), -1);
@@ -1268,12 +1242,12 @@ static void
 test_cli_failures(void **state)
 {
 	struct az_cred_config cfg = { .kind = AZ_CRED_AZURE_CLI };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char tok[256], err[1024];
 
 	(void)state;
-	env_set(&e, "PATH", tmpdir);
+	testenv_set(&e, "PATH", tmpdir);
 	c = cred_new(&cfg, &e);
 	fake_az("echo \"ERROR: Please run 'az login' to setup account.\" >&2\nexit 1\n");
 	assert_int_equal(az_cred_token(c, ARM_SCOPE, tok, sizeof tok, NULL, err, sizeof err), -1);
@@ -1296,7 +1270,7 @@ static void
 test_default_chain_cli_wins(void **state)
 {
 	struct az_cred_config cfg = { .kind = AZ_CRED_DEFAULT, .tenant = TENANT };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char tok[256], err[1024], imds[128], body[300];
 
@@ -1307,7 +1281,7 @@ test_default_chain_cli_wins(void **state)
 	sfmt(body, sizeof body, "echo '{\"accessToken\":\"chain-cli\",\"expires_on\":%lld}'\n",
 	    (long long)time(NULL) + 3600);
 	fake_az(body);
-	env_set(&e, "PATH", tmpdir);
+	testenv_set(&e, "PATH", tmpdir);
 	c = cred_new(&cfg, &e);
 	assert_int_equal(az_cred_token(c, ARM_SCOPE, tok, sizeof tok, NULL, err, sizeof err), 0);
 	assert_string_equal(tok, "chain-cli");
@@ -1336,7 +1310,7 @@ test_default_chain_foreign_metadata(void **state)
 {
 	struct srv *s = srv_start(route_foreign, NULL);
 	struct az_cred_config cfg = { .kind = AZ_CRED_DEFAULT };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char tok[256], err[1024], imds[128], body[300];
 	long long t0;
@@ -1347,7 +1321,7 @@ test_default_chain_foreign_metadata(void **state)
 	sfmt(body, sizeof body, "echo '{\"accessToken\":\"after-probe\",\"expires_on\":%lld}'\n",
 	    (long long)time(NULL) + 3600);
 	fake_az(body);
-	env_set(&e, "PATH", tmpdir);
+	testenv_set(&e, "PATH", tmpdir);
 	c = cred_new(&cfg, &e);
 	t0 = http_now_ms();
 	assert_int_equal(az_cred_token(c, ARM_SCOPE, tok, sizeof tok, NULL, err, sizeof err), 0);
@@ -1362,7 +1336,7 @@ static void
 test_default_chain_all_unavailable(void **state)
 {
 	struct az_cred_config cfg = { .kind = AZ_CRED_DEFAULT };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char tok[256], err[2048], imds[128];
 	const char *env_at, *wi_at, *mi_at, *cli_at;
@@ -1371,7 +1345,7 @@ test_default_chain_all_unavailable(void **state)
 	sfmt(imds, sizeof imds, "http://127.0.0.1:%d/metadata/identity/oauth2/token",
 	    testsrv_closed_port());
 	cfg.imds_endpoint = imds;
-	env_set(&e, "PATH", tmpdir);	/* no az there */
+	testenv_set(&e, "PATH", tmpdir);	/* no az there */
 	c = cred_new(&cfg, &e);
 	assert_int_equal(az_cred_token(c, ARM_SCOPE, tok, sizeof tok, NULL, err, sizeof err), -1);
 	env_at = strstr(err, "environment: unavailable: ");
@@ -1393,7 +1367,7 @@ test_default_chain_rejected(void **state)
 	struct fed_ctx f = { .reject = 1 };
 	struct srv *s = srv_start(route_secret, &x), *s2 = srv_start(route_fed, &f);
 	struct az_cred_config cfg = { .kind = AZ_CRED_DEFAULT };
-	struct env e = { 0 }, e2 = { 0 };
+	struct testenv e = { 0 }, e2 = { 0 };
 	struct az_cred *c;
 	char tok[256], err[2048], body[300];
 
@@ -1404,7 +1378,7 @@ test_default_chain_rejected(void **state)
 	    (long long)time(NULL) + 3600);
 	fake_az(body);
 	secret_env(&e, s);
-	env_set(&e, "PATH", tmpdir);
+	testenv_set(&e, "PATH", tmpdir);
 	c = cred_new(&cfg, &e);
 	assert_int_equal(az_cred_token(c, ARM_SCOPE, tok, sizeof tok, NULL, err, sizeof err), -1);
 	assert_non_null(strstr(err, "environment: Entra ID rejected the token request: 401 "
@@ -1414,10 +1388,10 @@ test_default_chain_rejected(void **state)
 	az_cred_free(c);
 
 	/* Environment unavailable, workload identity rejected. */
-	env_set(&e2, "AZURE_TENANT_ID", TENANT);
-	env_set(&e2, "AZURE_CLIENT_ID", CLIENT);
-	env_set(&e2, "AZURE_FEDERATED_TOKEN_FILE", path_in("fed"));
-	env_set(&e2, "AZURE_AUTHORITY_HOST", s2->base);
+	testenv_set(&e2, "AZURE_TENANT_ID", TENANT);
+	testenv_set(&e2, "AZURE_CLIENT_ID", CLIENT);
+	testenv_set(&e2, "AZURE_FEDERATED_TOKEN_FILE", path_in("fed"));
+	testenv_set(&e2, "AZURE_AUTHORITY_HOST", s2->base);
 	write_file(path_in("fed"), "sa-token", 0600);
 	c = cred_new(&cfg, &e2);
 	assert_int_equal(az_cred_token(c, ARM_SCOPE, tok, sizeof tok, NULL, err, sizeof err), -1);
@@ -1435,11 +1409,11 @@ static void
 test_pinned_missing(void **state)
 {
 	struct az_cred_config cfg = { .kind = AZ_CRED_ENVIRONMENT };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	char err[512];
 
 	(void)state;
-	cfg.getenv_fn = env_get;
+	cfg.getenv_fn = testenv_get;
 	cfg.getenv_ctx = &e;
 	assert_null(az_cred_new(&cfg, err, sizeof err));
 	assert_non_null(strstr(err, "credential environment: AZURE_TENANT_ID and AZURE_CLIENT_ID"));
@@ -1464,7 +1438,7 @@ test_cache(void **state)
 	struct secret_ctx x = { .expires_in = 1 };
 	struct srv *s = srv_start(route_secret, &x);
 	struct az_cred_config cfg = { .kind = AZ_CRED_ENVIRONMENT };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char tok[256], err[1024];
 
@@ -1523,7 +1497,7 @@ test_concurrent_single_fetch(void **state)
 	struct secret_ctx x = { .delay_ms = 300 };
 	struct srv *s = srv_start(route_secret, &x);
 	struct az_cred_config cfg = { .kind = AZ_CRED_ENVIRONMENT };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct stampede t[8];
 	pthread_t th[8];
 
@@ -1558,7 +1532,7 @@ test_tls_with_ca_file(void **state)
 	char *ca_pem = pem_of(ca, NULL, NULL);
 	struct srv *s;
 	struct az_cred_config cfg = { .kind = AZ_CRED_ENVIRONMENT };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char tok[256], err[1024];
 

@@ -34,6 +34,7 @@
 #include "kube/kube_informer.h"
 #include "kube/kubeconfig.h"
 #include "sim/sim.h"
+#include "tests/lib/testenv.h"
 #include "src/http.h"
 #include "src/log.h"
 
@@ -220,39 +221,14 @@ static struct world W;
 /* Where the log goes between tests (BGSWITCH_TEST_LOG=1: stderr). */
 static enum log_level quiet_level = LOG_OFF;
 
-/* Injected environment (test_credential.c's pattern). */
-struct env {
-	const char *kv[16][2];
-	int n;
-};
-
-static const char *
-env_get(void *ctx, const char *name)
-{
-	struct env *e = ctx;
-
-	for (int i = 0; i < e->n; i++)
-		if (strcmp(e->kv[i][0], name) == 0)
-			return e->kv[i][1];
-	return NULL;
-}
-
-static void
-env_set(struct env *e, const char *k, const char *v)
-{
-	assert_true(e->n < 16);
-	e->kv[e->n][0] = k;
-	e->kv[e->n][1] = v;
-	e->n++;
-}
-
+/* A credential reading the injected environment E (tests/lib/testenv). */
 static struct az_cred *
-cred_new(struct az_cred_config *cfg, struct env *e)
+cred_new(struct az_cred_config *cfg, struct testenv *e)
 {
 	char err[1024] = "";
 	struct az_cred *c;
 
-	cfg->getenv_fn = env_get;
+	cfg->getenv_fn = testenv_get;
 	cfg->getenv_ctx = e;
 	if (cfg->ca_file == NULL)
 		cfg->ca_file = W.ca;
@@ -423,7 +399,7 @@ world_start(const char *world_file, double speed)
 		return -1;
 	}
 	{
-		static struct env e;
+		static struct testenv e;
 
 		memset(&e, 0, sizeof e);
 		e.kv[0][0] = "AZURE_TENANT_ID";
@@ -435,7 +411,7 @@ world_start(const char *world_file, double speed)
 		e.kv[3][0] = "AZURE_AUTHORITY_HOST";
 		e.kv[3][1] = W.authority;
 		e.n = 4;
-		cc.getenv_fn = env_get;
+		cc.getenv_fn = testenv_get;
 		cc.getenv_ctx = &e;
 	}
 	cc.ca_file = W.ca;
@@ -498,16 +474,16 @@ static void
 test_cred_client_secret(void **state)
 {
 	struct az_cred_config cfg = { .kind = AZ_CRED_ENVIRONMENT };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char tok[8192], err[1024] = "";
 	long long exp = 0;
 
 	(void)state;
-	env_set(&e, "AZURE_TENANT_ID", W.tenant);
-	env_set(&e, "AZURE_CLIENT_ID", W.client);
-	env_set(&e, "AZURE_CLIENT_SECRET", W.secret);
-	env_set(&e, "AZURE_AUTHORITY_HOST", W.authority);
+	testenv_set(&e, "AZURE_TENANT_ID", W.tenant);
+	testenv_set(&e, "AZURE_CLIENT_ID", W.client);
+	testenv_set(&e, "AZURE_CLIENT_SECRET", W.secret);
+	testenv_set(&e, "AZURE_AUTHORITY_HOST", W.authority);
 	c = cred_new(&cfg, &e);
 	arm_works_with(c, "environment", "client secret");
 	/* The cached token is what ARM got: a real one, living the world's
@@ -587,7 +563,7 @@ static void
 test_cred_client_certificate(void **state)
 {
 	struct az_cred_config cfg = { .kind = AZ_CRED_ENVIRONMENT };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	EVP_PKEY *key = EVP_RSA_gen(2048);
 	X509 *cert;
 	struct az_cred *c;
@@ -608,10 +584,10 @@ test_cred_client_certificate(void **state)
 	sfmt(path, sizeof path, "%s/client-cert.pem", W.tmp);
 	write_file(path, both, 0600);
 
-	env_set(&e, "AZURE_TENANT_ID", W.tenant);
-	env_set(&e, "AZURE_CLIENT_ID", W.client);
-	env_set(&e, "AZURE_CLIENT_CERTIFICATE_PATH", path);
-	env_set(&e, "AZURE_AUTHORITY_HOST", W.authority);
+	testenv_set(&e, "AZURE_TENANT_ID", W.tenant);
+	testenv_set(&e, "AZURE_CLIENT_ID", W.client);
+	testenv_set(&e, "AZURE_CLIENT_CERTIFICATE_PATH", path);
+	testenv_set(&e, "AZURE_AUTHORITY_HOST", W.authority);
 
 	/* Before the certificate is registered the simulator refuses the
 	 * assertion: it really checks the signature against what it knows. */
@@ -701,17 +677,17 @@ static void
 test_cred_workload_identity(void **state)
 {
 	struct az_cred_config cfg = { .kind = AZ_CRED_WORKLOAD_IDENTITY };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char path[400], tok[8192], err[1024] = "", *jwt;
 	long long exp = (long long)time(NULL) + 3600;
 
 	(void)state;
 	sfmt(path, sizeof path, "%s/sa-token", W.tmp);
-	env_set(&e, "AZURE_TENANT_ID", W.tenant);
-	env_set(&e, "AZURE_CLIENT_ID", W.client);
-	env_set(&e, "AZURE_FEDERATED_TOKEN_FILE", path);
-	env_set(&e, "AZURE_AUTHORITY_HOST", W.authority);
+	testenv_set(&e, "AZURE_TENANT_ID", W.tenant);
+	testenv_set(&e, "AZURE_CLIENT_ID", W.client);
+	testenv_set(&e, "AZURE_FEDERATED_TOKEN_FILE", path);
+	testenv_set(&e, "AZURE_AUTHORITY_HOST", W.authority);
 
 	/* A subject the app does not trust: refused (the file is re-read on
 	 * every fetch, so the next one sees the rotated token). */
@@ -735,7 +711,7 @@ static void
 test_cred_managed_identity(void **state)
 {
 	struct az_cred_config cfg = { .kind = AZ_CRED_MANAGED_IDENTITY };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char imds[300], tok[8192], err[1024] = "";
 
@@ -762,7 +738,7 @@ static void
 test_cred_azure_cli(void **state)
 {
 	struct az_cred_config cfg = { .kind = AZ_CRED_AZURE_CLI };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	char bindir[300], script[8192], path[400], argsf[400], pathvar[400], *args;
 
@@ -800,7 +776,7 @@ test_cred_azure_cli(void **state)
 	    argsf, W.ca, W.client, W.secret, sim_base_url(), W.tenant, W.sub, W.tenant);
 	write_file(path, script, 0700);
 	sfmt(pathvar, sizeof pathvar, "%s:/usr/local/bin:/usr/bin:/bin", bindir);
-	env_set(&e, "PATH", pathvar);
+	testenv_set(&e, "PATH", pathvar);
 	cfg.cli_timeout_ms = 20000;
 	c = cred_new(&cfg, &e);
 	arm_works_with(c, "azure-cli", "az CLI");
@@ -1475,7 +1451,7 @@ static void
 test_token_refresh(void **state)
 {
 	struct az_cred_config cfg = { .kind = AZ_CRED_ENVIRONMENT };
-	struct env e = { 0 };
+	struct testenv e = { 0 };
 	struct az_cred *c;
 	struct arm_client *a;
 	struct arm_response r;
@@ -1492,10 +1468,10 @@ test_token_refresh(void **state)
 	/* Every request the simulator answers is one debug line: count the
 	 * token requests there. */
 	assert_int_equal(log_open(logf, LOG_DEBUG), 0);
-	env_set(&e, "AZURE_TENANT_ID", W.tenant);
-	env_set(&e, "AZURE_CLIENT_ID", W.client);
-	env_set(&e, "AZURE_CLIENT_SECRET", W.secret);
-	env_set(&e, "AZURE_AUTHORITY_HOST", W.authority);
+	testenv_set(&e, "AZURE_TENANT_ID", W.tenant);
+	testenv_set(&e, "AZURE_CLIENT_ID", W.client);
+	testenv_set(&e, "AZURE_CLIENT_SECRET", W.secret);
+	testenv_set(&e, "AZURE_AUTHORITY_HOST", W.authority);
 	c = cred_new(&cfg, &e);
 	a = arm_new(c, 0, 0);
 
