@@ -289,8 +289,9 @@ test_locale_independent(void **state)
 	if (setlocale(LC_NUMERIC, "de_DE.UTF-8") == NULL &&
 	    setlocale(LC_NUMERIC, "fr_FR.UTF-8") == NULL) {
 		free(saved);
+		/* Reported as skipped, not passed: nothing was checked. */
 		print_message("# no decimal-comma locale installed\n");
-		return;
+		skip();
 	}
 	d = parse_ok("x: 1.5\n");
 	setlocale(LC_NUMERIC, saved ? saved : "C");
