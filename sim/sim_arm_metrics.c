@@ -24,8 +24,29 @@
  * BackendResponseStatus (BackendServer, BackendPool, BackendHttpSetting,
  * HttpStatusGroup; responses of the backends only, so no gateway 502s),
  * HealthyHostCount and UnhealthyHostCount (BackendSettingsPool, average).
- * Times are simulated: a timespan given as a duration alone ("PT10M") ends
- * at the simulated now.  $filter takes "Dim eq 'value'" terms (value '*'
+ *
+ * Time is compressed (sim_world.c): buckets are simulated minutes, but a
+ * client computes the instants of its timespan from its own (real) wall
+ * clock, as Azure Monitor expects ("2026-11-26T12:00:00Z/2026-11-26T12:05:00Z").
+ * So every instant a request names is a wall-clock instant r, mapped to
+ * simulated time with S(r) = sim_start + (r - sim_start) * speed, and every
+ * instant the answer names (each point's timeStamp, the "timespan" text) is
+ * a simulated instant s mapped back with R(s) = sim_start + (s - sim_start)
+ * / speed (sim_start: the wall clock when the simulator started, which is
+ * also simulated time's origin).  A point is thus stamped with the client's
+ * wall-clock time of the start of its bucket, and "was there traffic after
+ * 12:00:03" can be read off the points.  Durations stay simulated: a
+ * timespan given as a duration alone ("PT10M", or the default hour) is that
+ * much simulated time ending at the simulated now, the duration of
+ * "start/PT10M" or "PT10M/end" is simulated too, and the interval is the
+ * simulated grain (at speed 100 the PT1M points are 0.6 real seconds
+ * apart).  Mapped instants that are not whole seconds are printed with
+ * milliseconds ("12:00:03.600Z").  A wall-clock window longer than the kept
+ * simulated day is answered for its part in that day (or its last day)
+ * rather than refused for too many points; the answer's timespan says
+ * which.  At speed 1 both mappings are the identity.
+ *
+ * $filter takes "Dim eq 'value'" terms (value '*'
  * splits by every value) joined with and / or; terms on one dimension are
  * alternatives, terms on different dimensions all apply.  Splitting by a
  * dimension lists only the values that occurred in the timespan, so a
@@ -34,6 +55,7 @@
 #include "sim/sim_arm.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,13 +322,57 @@ parse_duration(const char *s, size_t len)
 	return any ? ms : -1;
 }
 
-/* "start/end", "start/duration", "duration/end" or "duration" (ending now). */
+/* ---- compressed time ------------------------------------------------------------------------ */
+
+/* S(r): the simulated instant of the wall-clock instant R (epoch ms). */
+static int64_t
+sim_of_wall(int64_t r)
+{
+	if (sim_world.speed == 1.0)
+		return r;
+	return sim_world.sim_start_ms + llround((double)(r - sim_world.sim_start_ms) * sim_world.speed);
+}
+
+/* R(s): the wall-clock instant of the simulated instant S (epoch ms). */
+static int64_t
+wall_of_sim(int64_t s)
+{
+	if (sim_world.speed == 1.0)
+		return s;
+	return sim_world.sim_start_ms + llround((double)(s - sim_world.sim_start_ms) / sim_world.speed);
+}
+
+/* The wall-clock time of simulated instant S as the answer prints it:
+ * "2026-11-26T18:00:00Z", with milliseconds when it has them at another
+ * speed than 1 ("2026-11-26T18:00:00.600Z"). */
+static void
+wall_text(int64_t s, char *buf, size_t n)
+{
+	int64_t r = wall_of_sim(s);
+	int ms = (int)(((r % 1000) + 1000) % 1000);
+	char base[40];
+
+	if (sim_world.speed == 1.0 || ms == 0) {
+		sim_time_rfc3339(r, buf, n);
+		return;
+	}
+	sim_time_rfc3339(r - ms, base, sizeof base);
+	if (strlen(base) > 0 && base[strlen(base) - 1] == 'Z')
+		base[strlen(base) - 1] = '\0';
+	snprintf(buf, n, "%s.%03dZ", base, ms);
+}
+
+/* "start/end", "start/duration", "duration/end" or "duration" (ending at
+ * the simulated NOW), into simulated [*START, *END).  Instants are the
+ * client's wall clock and are mapped with S(); durations are simulated.
+ * *MAPPED: 1 when an instant was given. */
 static int
-parse_timespan(const char *ts, int64_t now, int64_t *start, int64_t *end)
+parse_timespan(const char *ts, int64_t now, int64_t *start, int64_t *end, int *mapped)
 {
 	const char *slash = strchr(ts, '/');
 	int64_t a, b;
 
+	*mapped = 0;
 	if (slash == NULL) {
 		a = parse_duration(ts, strlen(ts));
 		if (a < 0)
@@ -317,15 +383,16 @@ parse_timespan(const char *ts, int64_t now, int64_t *start, int64_t *end)
 	}
 	a = parse_time(ts, (size_t)(slash - ts));
 	b = parse_time(slash + 1, strlen(slash + 1));
+	*mapped = 1;
 	if (a >= 0 && b >= 0) {
-		*start = a;
-		*end = b;
+		*start = sim_of_wall(a);
+		*end = sim_of_wall(b);
 	} else if (a >= 0 && (b = parse_duration(slash + 1, strlen(slash + 1))) >= 0) {
-		*start = a;
-		*end = a + b;
+		*start = sim_of_wall(a);
+		*end = *start + b;
 	} else if (b >= 0 && (a = parse_duration(ts, (size_t)(slash - ts))) >= 0) {
-		*start = b - a;
-		*end = b;
+		*end = sim_of_wall(b);
+		*start = *end - a;
 	} else {
 		return -1;
 	}
@@ -699,7 +766,7 @@ metric_json(const struct mdef *md, const char *gwid, int is_world_gw, int64_t st
 			int fill = md->kind != K_HEALTHY && md->kind != K_UNHEALTHY;
 			int n = sv[s].n[p];
 
-			sim_time_rfc3339(start + grain * p, tsbuf, sizeof tsbuf);
+			wall_text(start + grain * p, tsbuf, sizeof tsbuf);
 			cJSON_AddStringToObject(pt, "timeStamp", tsbuf);
 			if (n > 0 || fill) {
 				if (aggs & A_AVG)
@@ -754,7 +821,7 @@ sim_arm_metrics_handle(struct sim_arm_ctx *c, const char *gateway_id, const char
 	const char *topa = sim_req_arg(c->req, "top");
 	const struct sim_arm_traffic *t = sim_arm_appgw_traffic();
 	const struct mdef *sel[NMETRICS];
-	int nsel = 0, aggs = 0, cost = 0, npts;
+	int nsel = 0, aggs = 0, cost = 0, npts, mapped = 0;
 	int64_t start, end, grain = 60000;
 	long top = topa != NULL ? strtol(topa, NULL, 10) : 10;
 	char buf[512], err[300], tsbuf[40], tsbuf2[40], ivname[32] = "PT1M";
@@ -819,7 +886,7 @@ sim_arm_metrics_handle(struct sim_arm_ctx *c, const char *gateway_id, const char
 	/* timespan: the last hour when absent */
 	end = c->now_ms;
 	start = end - 3600000;
-	if (ts != NULL && parse_timespan(ts, c->now_ms, &start, &end) != 0) {
+	if (ts != NULL && parse_timespan(ts, c->now_ms, &start, &end, &mapped) != 0) {
 		bad(c, "Invalid timespan '%s'. Expected 'startTime/endTime' in ISO 8601, e.g. "
 		    "2026-11-26T10:00:00Z/2026-11-26T11:00:00Z, or an ISO 8601 duration.", ts);
 		return;
@@ -827,6 +894,19 @@ sim_arm_metrics_handle(struct sim_arm_ctx *c, const char *gateway_id, const char
 	if (end <= start) {
 		bad(c, "Invalid timespan '%s': the end time must be after the start time.", ts != NULL ? ts : "");
 		return;
+	}
+	/* A wall-clock window stretched by the speed past the kept simulated
+	 * day: its part in that day when it reaches into it (at most a day
+	 * from there), else its last day, so that it never asks for more
+	 * points than a day has. */
+	if (mapped && sim_world.speed > 1.0 && end - start > (int64_t)MET_MINUTES * 60000) {
+		int64_t keep = (int64_t)MET_MINUTES * 60000, lo = c->now_ms - keep;
+		int64_t from = end - keep < lo ? end - keep : lo;
+
+		if (start < from)
+			start = from;
+		if (end - start > keep)
+			end = start + keep;
 	}
 	if (iv != NULL && strcasecmp(iv, "FULL") == 0) {
 		grain = end - start;
@@ -904,8 +984,8 @@ sim_arm_metrics_handle(struct sim_arm_ctx *c, const char *gateway_id, const char
 
 	out = cJSON_CreateObject();
 	cJSON_AddNumberToObject(out, "cost", 0);
-	sim_time_rfc3339(start, tsbuf, sizeof tsbuf);
-	sim_time_rfc3339(end, tsbuf2, sizeof tsbuf2);
+	wall_text(start, tsbuf, sizeof tsbuf);
+	wall_text(end, tsbuf2, sizeof tsbuf2);
 	snprintf(buf, sizeof buf, "%s/%s", tsbuf, tsbuf2);
 	cJSON_AddStringToObject(out, "timespan", buf);
 	cJSON_AddStringToObject(out, "interval", ivname);
