@@ -588,6 +588,104 @@ validate_podspec(const cJSON *spec, const char *base, struct verr *e)
 	return 0;
 }
 
+/* Whether R is the built-in type GROUP/PLURAL (those without a kkind of
+ * their own, such as the admission policies). */
+static int
+is_type(const struct kres *r, const char *group, const char *plural)
+{
+	return r->builtin && strcmp(r->group, group) == 0 && strcmp(r->plural, plural) == 0;
+}
+
+/* A string member that must be one of VALUES (NULL-terminated) when set. */
+static int
+check_enum(const cJSON *obj, const char *key, const char *field, const char *const *values,
+    struct verr *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char list[256] = "";
+
+	if (v == NULL)
+		return 0;
+	for (int i = 0; values[i] != NULL; i++) {
+		if (cJSON_IsString(v) && strcmp(v->valuestring, values[i]) == 0)
+			return 0;
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\"", i > 0 ? ", " : "",
+		    values[i]);
+	}
+	return verr_set(e, field, "FieldValueNotSupported", "Unsupported value: \"%s\": supported values: %s",
+	    cJSON_IsString(v) ? v->valuestring : "", list);
+}
+
+/* What kube-apiserver's admissionregistration validation requires of a
+ * ValidatingAdmissionPolicy and its binding (the fields a client is most
+ * likely to misspell; CEL is not compiled). */
+static int
+validate_vap(const struct kres *r, const cJSON *spec, struct verr *e)
+{
+	static const char *const failure[] = { "Fail", "Ignore", NULL };
+	static const char *const actions[] = { "Deny", "Warn", "Audit", NULL };
+	static const char *const ops[] = { "*", "CREATE", "UPDATE", "DELETE", "CONNECT", NULL };
+	const cJSON *v, *rules;
+	char f[300];
+	int i = 0;
+
+	if (strcmp(r->plural, "validatingadmissionpolicybindings") == 0) {
+		if (sim_kube_jstr(spec, "policyName")[0] == '\0')
+			return verr_set(e, "spec.policyName", "FieldValueRequired", "Required value");
+		if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(spec, "validationActions")) == 0)
+			return verr_set(e, "spec.validationActions", "FieldValueRequired", "Required value");
+		cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(spec, "validationActions")) {
+			cJSON *wrap = cJSON_CreateObject();
+			int bad;
+
+			cJSON_AddItemToObject(wrap, "a", cJSON_Duplicate(v, 0));
+			snprintf(f, sizeof f, "spec.validationActions[%d]", i++);
+			bad = check_enum(wrap, "a", f, actions, e);
+			cJSON_Delete(wrap);
+			if (bad)
+				return -1;
+		}
+		return 0;
+	}
+	if (check_enum(spec, "failurePolicy", "spec.failurePolicy", failure, e) != 0)
+		return -1;
+	rules = sim_kube_jpath(spec, "matchConstraints.resourceRules");
+	if (cJSON_GetObjectItemCaseSensitive(spec, "matchConstraints") == NULL)
+		return verr_set(e, "spec.matchConstraints", "FieldValueRequired", "Required value");
+	if (cJSON_GetArraySize(rules) == 0)
+		return verr_set(e, "spec.matchConstraints.resourceRules", "FieldValueRequired", "Required value");
+	cJSON_ArrayForEach(v, rules) {
+		const cJSON *op;
+		int j = 0;
+
+		cJSON_ArrayForEach(op, cJSON_GetObjectItemCaseSensitive(v, "operations")) {
+			cJSON *wrap = cJSON_CreateObject();
+			int bad;
+
+			cJSON_AddItemToObject(wrap, "o", cJSON_Duplicate(op, 0));
+			snprintf(f, sizeof f, "spec.matchConstraints.resourceRules[%d].operations[%d]", i, j++);
+			bad = check_enum(wrap, "o", f, ops, e);
+			cJSON_Delete(wrap);
+			if (bad)
+				return -1;
+		}
+		i++;
+	}
+	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(spec, "validations")) == 0
+	    && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(spec, "auditAnnotations")) == 0)
+		return verr_set(e, "spec.validations", "FieldValueRequired",
+		    "Required value: validations or auditAnnotations must contain at least one item");
+	i = 0;
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(spec, "validations")) {
+		if (sim_kube_jstr(v, "expression")[0] == '\0') {
+			snprintf(f, sizeof f, "spec.validations[%d].expression", i);
+			return verr_set(e, f, "FieldValueRequired", "Required value");
+		}
+		i++;
+	}
+	return 0;
+}
+
 static int
 validate(struct kres *r, const cJSON *obj, const cJSON *old, struct verr *e)
 {
@@ -686,6 +784,9 @@ validate(struct kres *r, const cJSON *obj, const cJSON *old, struct verr *e)
 		}
 		return 0;
 	default:
+		if (is_type(r, "admissionregistration.k8s.io", "validatingadmissionpolicies")
+		    || is_type(r, "admissionregistration.k8s.io", "validatingadmissionpolicybindings"))
+			return validate_vap(r, spec, e);
 		return 0;
 	}
 }

@@ -27,6 +27,7 @@ struct builtin {
 	const char *shorts;		/* comma-separated */
 	int in_all, status_sub, scale_sub, generation, create_on_update;
 	const char *fields;		/* comma-separated field selector paths */
+	int since_minor;		/* served from Kubernetes 1.N on; 0 = always */
 };
 
 #define KV_CRUD (KV_ALL)
@@ -57,6 +58,17 @@ static const struct builtin builtins[] = {
 	  "SelfSubjectAccessReview", 0, KV_CREATE, "", 0, 0, 0, 0, 0, "" },
 	{ K_SSRR, "authorization.k8s.io", "v1", "selfsubjectrulesreviews", "selfsubjectrulesreview",
 	  "SelfSubjectRulesReview", 0, KV_CREATE, "", 0, 0, 0, 0, 0, "" },
+	/* ValidatingAdmissionPolicy went GA (admissionregistration.k8s.io/v1)
+	 * in Kubernetes 1.30; before that it was v1beta1 behind a feature gate
+	 * and a runtime-config switch, off by default ("Validating Admission
+	 * Policy", kubernetes.io/docs/reference/access-authn-authz/).  So a
+	 * 1.29 cluster does not serve it, and neither does the simulator's.
+	 * Stored, never enforced: the simulator evaluates no CEL. */
+	{ K_GENERIC, "admissionregistration.k8s.io", "v1", "validatingadmissionpolicies",
+	  "validatingadmissionpolicy", "ValidatingAdmissionPolicy", 0, KV_CRUD, "", 0, 1, 0, 1, 0, "", 30 },
+	{ K_GENERIC, "admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings",
+	  "validatingadmissionpolicybinding", "ValidatingAdmissionPolicyBinding", 0, KV_CRUD, "", 0, 0, 0, 1, 0,
+	  "", 30 },
 };
 
 /* Field selector paths live as long as the program: the builtin table's
@@ -121,12 +133,17 @@ set_shorts(struct kres *r, const char *list)
 int
 sim_kube_res_init(struct kcluster *c)
 {
+	int major = 1, minor = 0;
+
 	pthread_once(&fields_once, split_fields);
+	sscanf(c->version, "%d.%d", &major, &minor);
 	for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
 		const struct builtin *b = &builtins[i];
-		struct kres *r = res_add(c);
+		struct kres *r;
 
-		if (r == NULL)
+		if (major == 1 && minor < b->since_minor)
+			continue;
+		if ((r = res_add(c)) == NULL)
 			return -1;
 		r->kk = b->kk;
 		snprintf(r->group, sizeof r->group, "%s", b->group);

@@ -666,7 +666,7 @@ sim_kube_fsel_parse(struct ksel *s, const struct kres *res, const char *text, ch
 			while (*key == ' ')
 				key++;
 			if (!field_supported(res, key)) {
-				if (res->kk == K_GENERIC)
+				if (res->kk == K_GENERIC && !res->builtin)
 					snprintf(err, errlen, "\"%s\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"", key);
 				else
 					snprintf(err, errlen, "field label not supported: %s", key);

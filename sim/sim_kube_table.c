@@ -133,6 +133,25 @@ static const struct col lease_cols[] = {
 	{ NULL, NULL, NULL, NULL, 0 },
 };
 
+/* The admission policies' printers (printValidatingAdmissionPolicy and
+ * printValidatingAdmissionPolicyBinding in
+ * pkg/printers/internalversion/printers.go). */
+static const struct col vap_cols[] = {
+	{ "Name", "string", "name", "Name must be unique within a namespace.", 0 },
+	{ "Validations", "integer", "", "Validations indicates the number of validation rules defined in this configuration", 0 },
+	{ "ParamKind", "string", "", "ParamKind specifies the kind of resources used to parameterize this policy", 0 },
+	{ "Age", "string", "", "CreationTimestamp is a timestamp representing the server time when this object was created.", 0 },
+	{ NULL, NULL, NULL, NULL, 0 },
+};
+
+static const struct col vapb_cols[] = {
+	{ "Name", "string", "name", "Name must be unique within a namespace.", 0 },
+	{ "PolicyName", "string", "", "PolicyName indicates the policy definition which the policy binding binded to", 0 },
+	{ "ParamRef", "string", "", "ParamRef indicates the param resource which sets the configration param", 0 },
+	{ "Age", "string", "", "CreationTimestamp is a timestamp representing the server time when this object was created.", 0 },
+	{ NULL, NULL, NULL, NULL, 0 },
+};
+
 static const struct col default_cols[] = {
 	{ "Name", "string", "name", "Name must be unique within a namespace.", 0 },
 	{ "Created At", "date", "", "CreationTimestamp is a timestamp representing the server time when this object was created.", 0 },
@@ -154,7 +173,12 @@ cols_of(const struct kres *r)
 	case K_SERVICEACCOUNT: return sa_cols;
 	case K_EVENT: return event_cols;
 	case K_LEASE: return lease_cols;
-	default: return default_cols;
+	default:
+		if (r->builtin && strcmp(r->plural, "validatingadmissionpolicies") == 0)
+			return vap_cols;
+		if (r->builtin && strcmp(r->plural, "validatingadmissionpolicybindings") == 0)
+			return vapb_cols;
+		return default_cols;
 	}
 }
 
@@ -705,6 +729,38 @@ generic_cells(const struct kres *r, cJSON *cells, const cJSON *obj)
 		    sim_kube_jstr(pc, "type")));
 }
 
+static void
+admission_cells(const struct kres *r, cJSON *cells, const cJSON *obj)
+{
+	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
+	char buf[600];
+
+	add_str(cells, sim_kube_jstr(sim_kube_jpath(obj, "metadata"), "name"));
+	if (cols_of(r) == vap_cols) {
+		const cJSON *pk = cJSON_GetObjectItemCaseSensitive(spec, "paramKind");
+
+		add_num(cells, cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(spec, "validations")));
+		if (pk != NULL)
+			snprintf(buf, sizeof buf, "%s/%s", sim_kube_jstr(pk, "apiVersion"), sim_kube_jstr(pk, "kind"));
+		else
+			snprintf(buf, sizeof buf, "<unset>");
+		add_str(cells, buf);
+	} else {
+		const cJSON *pr = cJSON_GetObjectItemCaseSensitive(spec, "paramRef");
+
+		add_str(cells, sim_kube_jstr(spec, "policyName"));
+		if (pr != NULL && sim_kube_jstr(pr, "name")[0] != '\0')
+			snprintf(buf, sizeof buf, "%s/%s", sim_kube_jstr(pr, "namespace")[0] != '\0'
+			    ? sim_kube_jstr(pr, "namespace") : "*", sim_kube_jstr(pr, "name"));
+		else if (pr != NULL && cJSON_GetObjectItemCaseSensitive(pr, "selector") != NULL)
+			snprintf(buf, sizeof buf, "(selector)");
+		else
+			snprintf(buf, sizeof buf, "<unset>");
+		add_str(cells, buf);
+	}
+	add_age(cells, obj);
+}
+
 cJSON *
 sim_kube_partial(const cJSON *obj)
 {
@@ -761,6 +817,10 @@ sim_kube_table_row(const struct kres *r, const cJSON *obj, int include)
 			add_age(cells, obj);
 			break;
 		default:
+			if (cols_of(r) == vap_cols || cols_of(r) == vapb_cols) {
+				admission_cells(r, cells, obj);
+				break;
+			}
 			add_str(cells, sim_kube_jstr(sim_kube_jpath(obj, "metadata"), "name"));
 			snprintf(buf, sizeof buf, "%s",
 			    sim_kube_jstr(sim_kube_jpath(obj, "metadata"), "creationTimestamp"));

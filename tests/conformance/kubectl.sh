@@ -5,11 +5,15 @@
 # pods Ready, deletion, watches, and the run-time faults.  Plain curl
 # checks what kubectl does not show: 401 without credentials, limit and
 # continue paging, and the 410 Expired ERROR event of a watch from a
-# resource version older than the retained event window.
+# resource version older than the retained event window.  Then custom
+# resources (Flux's Kustomization CRD, an object, its status subresource,
+# the CRD's printer columns, kubectl wait on its Ready condition), and the
+# admission policies, which a 1.29 cluster does not serve and a second
+# simulator, whose blue runs 1.30.5, does (stored, not enforced).
 . tests/lib/tap.sh
 
 CLUSTER=aks-prod-blue
-NTESTS=37
+NTESTS=50
 
 if ! command -v kubectl >/dev/null 2>&1; then
     i=0
@@ -205,6 +209,83 @@ sim_curl --max-time 10 -X POST -H "Authorization: Bearer $ARM" -H 'Content-Lengt
 out=$(KUBECONFIG=$SIM_DIR/user.kubeconfig kc auth whoami -o jsonpath='{.status.userInfo.username}' 2>&1)
 t_is "$out" "masterclient" "listClusterUserCredential's kubeconfig authenticates with its client certificate"
 
+# ---- custom resources: a Flux Kustomization ------------------------------------------
+cat >"$SIM_DIR/ks-crd.yaml" <<'EOF'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: kustomizations.kustomize.toolkit.fluxcd.io
+spec:
+  group: kustomize.toolkit.fluxcd.io
+  names:
+    kind: Kustomization
+    listKind: KustomizationList
+    plural: kustomizations
+    shortNames:
+    - ks
+    singular: kustomization
+  scope: Namespaced
+  versions:
+  - additionalPrinterColumns:
+    - jsonPath: .metadata.creationTimestamp
+      name: Age
+      type: date
+    - jsonPath: .status.conditions[?(@.type=="Ready")].status
+      name: Ready
+      type: string
+    - jsonPath: .status.conditions[?(@.type=="Ready")].message
+      name: Status
+      type: string
+    name: v1
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+    served: true
+    storage: true
+    subresources:
+      status: {}
+EOF
+cat >"$SIM_DIR/ks.yaml" <<'EOF'
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: flux-system
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: fleet
+EOF
+out=$(kc apply --server-side -f "$SIM_DIR/ks-crd.yaml" 2>&1)
+t_is "$out" "customresourcedefinition.apiextensions.k8s.io/kustomizations.kustomize.toolkit.fluxcd.io serverside-applied" \
+    "kubectl apply --server-side: Flux's Kustomization CRD"
+out=$(kc apply --server-side -f "$SIM_DIR/ks.yaml" 2>&1)
+t_is "$(echo "$out" | tr '\n' ' ')" \
+    "namespace/flux-system serverside-applied kustomization.kustomize.toolkit.fluxcd.io/apps serverside-applied " \
+    "kubectl apply --server-side: a Kustomization, once its CRD is established"
+out=$(kc get kustomizations -A 2>&1 | head -n 1 | tr -s ' ')
+t_is "$out" "NAMESPACE NAME AGE READY STATUS" "kubectl get kustomizations -A: the CRD's printer columns"
+kc patch kustomization apps -n flux-system --subresource=status --type=merge \
+    -p '{"status":{"observedGeneration":1,"conditions":[{"type":"Ready","status":"True","reason":"ReconciliationSucceeded","message":"Applied revision: main@sha1:67e2c98a","observedGeneration":1,"lastTransitionTime":"2024-07-01T10:00:00Z"}]}}' \
+    >/dev/null 2>&1
+out=$(kc get ks -A --no-headers 2>&1 | awk '{print $1, $2, $4, $5, $6, $7}')
+t_is "$out" "flux-system apps True Applied revision: main@sha1:67e2c98a" \
+    "kubectl patch --subresource=status: the Ready condition shows in kubectl get ks"
+kc wait --for=condition=Ready kustomization/apps -n flux-system --timeout=10s >/dev/null 2>&1
+t_ok $? "kubectl wait --for=condition=Ready kustomization/apps"
+out=$(kc get validatingadmissionpolicies 2>&1)
+t_is "$out" 'error: the server doesn'"'"'t have a resource type "validatingadmissionpolicies"' \
+    "Kubernetes 1.29 does not serve admissionregistration.k8s.io/v1 validatingadmissionpolicies"
+
 # ---- faults ------------------------------------------------------------------------------
 ctl node-notready "{\"node\":\"$node\"}"
 out=$(kc get node "$node" --no-headers 2>&1 | awk '{print $2}')
@@ -222,6 +303,65 @@ kc get nodes >/dev/null 2>&1
 t_ok $? "the outage ends: kubectl works again"
 
 # sim_down checks the exit status: a sanitizer report fails it.
+trap - EXIT INT TERM
+sim_down
+
+# ---- admission policies: a second simulator whose blue runs 1.30.5 --------------------
+WORLD130=$(mktemp "${TMPDIR:-/tmp}/bgswitch-world130.XXXXXX")
+sed 's/kubernetes_version: 1.29.7/kubernetes_version: 1.30.5/' sim/worlds/default.yaml >"$WORLD130"
+sim_up --speed 50 --world "$WORLD130"
+t_ok $? "a second simulator starts, its blue at Kubernetes 1.30.5"
+rm -f "$WORLD130"
+trap 'sim_down' EXIT INT TERM
+KUBECONFIG=$SIM_DIR/kubeconfig
+KCACHE=$SIM_DIR/kube-cache
+cat >"$SIM_DIR/vap.yaml" <<'EOF'
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: demo-freeze
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - apiGroups: ["apps"]
+      apiVersions: ["v1"]
+      operations: ["CREATE", "UPDATE", "DELETE"]
+      resources: ["deployments", "statefulsets", "daemonsets"]
+  validations:
+  - expression: "request.userInfo.username == 'clusterAdmin'"
+    message: frozen during the sync
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: demo-freeze-binding
+spec:
+  policyName: demo-freeze
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector:
+      matchExpressions:
+      - key: kubernetes.io/metadata.name
+        operator: In
+        values: [shop, payments]
+EOF
+out=$(kc api-resources --no-headers 2>/dev/null | awk '$1=="validatingadmissionpolicies" {print $2, $3, $4}')
+t_is "$out" "admissionregistration.k8s.io/v1 false ValidatingAdmissionPolicy" \
+    "kubectl api-resources (1.30): validatingadmissionpolicies, cluster-scoped"
+out=$(kc apply --server-side -f "$SIM_DIR/vap.yaml" 2>&1)
+t_is "$(echo "$out" | tr '\n' ' ')" \
+    "validatingadmissionpolicy.admissionregistration.k8s.io/demo-freeze serverside-applied validatingadmissionpolicybinding.admissionregistration.k8s.io/demo-freeze-binding serverside-applied " \
+    "kubectl apply --server-side: a ValidatingAdmissionPolicy and its binding"
+out=$(kc get validatingadmissionpolicies 2>&1 | awk '{print $1, $2, $3}' | tr '\n' ' ')
+t_is "$out" "NAME VALIDATIONS PARAMKIND demo-freeze 1 <unset> " \
+    "kubectl get validatingadmissionpolicies: the API server's columns"
+out=$(kc get validatingadmissionpolicybindings 2>&1 | awk '{print $1, $2, $3}' | tr '\n' ' ')
+t_is "$out" "NAME POLICYNAME PARAMREF demo-freeze-binding demo-freeze <unset> " \
+    "kubectl get validatingadmissionpolicybindings: the API server's columns"
+kc delete -f "$SIM_DIR/vap.yaml" >/dev/null 2>&1
+out=$(kc get validatingadmissionpolicies,validatingadmissionpolicybindings 2>&1)
+t_is "$out" "No resources found" "kubectl delete: the policy and its binding are gone"
 trap - EXIT INT TERM
 sim_down
 t_done
