@@ -388,6 +388,42 @@ kube_lease_acquire(struct kube_client *c, const char *ns, const char *name,
 }
 
 int
+kube_lease_take_from(struct kube_client *c, const char *ns, const char *name, const char *holder,
+    int duration_s, const char *from, struct kube_lease *out, struct kube_call *call)
+{
+	struct kube_call local = { 0 };
+	struct kube_lease cur, want;
+
+	if (call == NULL)
+		call = &local;
+	if (out == NULL || holder == NULL || holder[0] == '\0' || from == NULL || from[0] == '\0'
+	    || duration_s <= 0 || strlen(holder) >= KUBE_HOLDER_MAX) {
+		set_err(call, KUBE_E_OTHER, "Lease: needs a holder, the holder to take it from and a "
+		    "positive duration");
+		return -1;
+	}
+	if (kube_lease_get(c, ns, name, &cur, call) != 0)
+		return -1;
+	if (strcmp(cur.holder, from) != 0) {
+		*out = cur;
+		set_err(call, KUBE_E_CONFLICT, "Lease %s/%s is held by %s now, not %s", ns, name,
+		    cur.holder[0] != '\0' ? cur.holder : "nobody", from);
+		return 1;
+	}
+	want = cur;
+	snprintf(want.holder, sizeof want.holder, "%s", holder);
+	want.transitions = cur.transitions + 1;
+	want.duration_s = duration_s;
+	stamp(&want, wall_ms(), 1);
+	/* Conditional on the resourceVersion read: a renewal by FROM in
+	 * between (it was alive after all) makes this a conflict. */
+	if (lease_write(c, &want, 0, call) != 0)
+		return call->err == KUBE_E_CONFLICT || call->err == KUBE_E_NOT_FOUND ? 1 : -1;
+	*out = want;
+	return 0;
+}
+
+int
 kube_lease_renew(struct kube_client *c, struct kube_lease *l, struct kube_call *call)
 {
 	struct kube_call local = { 0 };

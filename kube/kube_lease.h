@@ -52,6 +52,15 @@ int kube_lease_acquire(struct kube_client *c, const char *ns, const char *name,
     const char *holder, int duration_s, bool take_over_expired,
     struct kube_lease *out, struct kube_call *call);
 
+/* Takes NS/NAME from FROM, whatever its expiry, only if FROM still holds
+ * it (the write is conditional on the version read).  For a holder known
+ * to be dead: the lock module uses it for a process of this host that no
+ * longer exists.  0 when taken (OUT), 1 when FROM no longer holds it or
+ * renewed meanwhile (OUT: what was read), -1 on error. */
+int kube_lease_take_from(struct kube_client *c, const char *ns, const char *name,
+    const char *holder, int duration_s, const char *from, struct kube_lease *out,
+    struct kube_call *call);
+
 /* Renews L (from acquire or an earlier renew) with a PUT conditional on
  * its resourceVersion.  Returns 0 (L updated), 1 when the Lease is lost
  * (changed or taken by someone else since: 409, or gone: 404), or -1 on

@@ -49,6 +49,7 @@
 struct lock {
 	char lease_name[LABEL_MAX + 1];		/* "" without a cluster */
 	char holder[KUBE_HOLDER_MAX];
+	char prev_holder[KUBE_HOLDER_MAX];	/* left in the lock file by a process that died */
 	char path[PATH_MAX];
 	int fd;
 	struct kube_client *kube;
@@ -190,6 +191,19 @@ default_holder(char *buf, size_t len)
 	if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
 		snprintf(host, sizeof host, "localhost");
 	snprintf(buf, len, "%.64s@%.160s/%ld", user, host, (long)getpid());
+}
+
+/* Whether the Lease's HOLDER is provably not running: it is the process
+ * this machine's lock file still names although we now hold that file's
+ * flock.  The kernel drops a flock only when its holder is gone, and a
+ * clean release empties the file, so such a holder died holding the
+ * switchover.  Its Lease is then taken at once instead of after expiry.
+ * (A pid check would not do: another container may show the same
+ * user@host with pids this one cannot see.) */
+static int
+holder_gone(const struct lock *l, const char *holder)
+{
+	return l->prev_holder[0] != '\0' && holder[0] != '\0' && strcmp(l->prev_holder, holder) == 0;
 }
 
 /* ---- the local lock --------------------------------------------------------- */
@@ -340,6 +354,21 @@ local_acquire(struct lock *l, const char *name, char *err, size_t errlen, int *c
 		    "%s (lock file %s)", name, who, l->path);
 		*code = LOCK_E_HELD;
 		goto fail;
+	}
+	/* A holder still named in the file we now have locked did not
+	 * release it (a clean release empties the file): it died holding it,
+	 * and the kernel dropped its flock. */
+	{
+		char prev[INFO_MAX];
+		ssize_t got = pread(l->fd, prev, sizeof prev - 1, 0);
+		const char *h;
+
+		if (got > 0) {
+			prev[got] = '\0';
+			if ((h = strstr(prev, "holder=")) != NULL && (h == prev || h[-1] == '\n'))
+				snprintf(l->prev_holder, sizeof l->prev_holder, "%.*s", (int)strcspn(h + 7, "\n"),
+				    h + 7);
+		}
 	}
 	/* Created under another umask or by hand: the record is ours to keep
 	 * private. */
@@ -684,7 +713,11 @@ lock_acquire(const struct lock_opts *o, char *err, size_t errlen, int *code)
 
 	/* The cheap one first: it catches a second terminal on this machine
 	 * before anything goes over the network. */
-	if (local_acquire(l, o->name, err, errlen, code) != 0)
+	if (o->lease_only && l->kube == NULL) {
+		snprintf(err, errlen, "lock: lease_only needs a cluster");
+		goto fail;
+	}
+	if (!o->lease_only && local_acquire(l, o->name, err, errlen, code) != 0)
 		goto fail;
 	if (l->kube == NULL) {
 		l->lease_name[0] = '\0';	/* local only: no Lease to speak of */
@@ -695,6 +728,20 @@ lock_acquire(const struct lock_opts *o, char *err, size_t errlen, int *code)
 	t0 = boot_ms();
 	rc = kube_lease_acquire(l->kube, LOCK_NAMESPACE, l->lease_name, l->holder, l->duration_s,
 	    o->take_over != 0, &cur, &call);
+	if (rc == 1 && (holder_gone(l, cur.holder)
+	    || (o->take_from != NULL && o->take_from[0] != '\0' && strcmp(o->take_from, cur.holder) == 0))) {
+		/* The holder died on this machine (killed, crashed): nobody
+		 * can be renewing the Lease, so it is taken at once rather
+		 * than after it expires. */
+		char from[KUBE_HOLDER_MAX];
+
+		snprintf(from, sizeof from, "%s", cur.holder);
+		rc = kube_lease_take_from(l->kube, LOCK_NAMESPACE, l->lease_name, l->holder, l->duration_s,
+		    from, &cur, &call);
+		if (rc == 0)
+			log_warn(MOD, "Lease %s/%s was held by %s, which died holding this machine's lock; taken over",
+			    LOCK_NAMESPACE, l->lease_name, from);
+	}
 	if (rc != 0) {
 		*code = lease_refused(l, o->name, rc, &cur, &call, err, errlen);
 		goto fail_local;
@@ -727,6 +774,12 @@ lock_lost(const struct lock *l)
 	if (l == NULL || l->kube == NULL)
 		return 0;
 	return atomic_load(&l->lost) || boot_ms() >= atomic_load(&l->valid_until_ms);
+}
+
+const char *
+lock_dead_holder(const struct lock *l)
+{
+	return l != NULL ? l->prev_holder : "";
 }
 
 const char *

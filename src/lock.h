@@ -53,6 +53,14 @@ struct lock_opts {
 	int duration_s;			/* leaseDurationSeconds; 0 = 60 */
 	int take_over;			/* take an expired Lease from its holder */
 	const char *holder;		/* NULL = "user@host/pid"; tests set others */
+	/* Take the Lease only, not the local lock file: for a second Lease
+	 * taken by a process that already holds this switchover's lock (the
+	 * engine takes green's before blue is torn down, so that the lock
+	 * outlives blue's API server).  Needs KUBE. */
+	int lease_only;
+	/* A holder known to have died holding this switchover (lock_dead_holder
+	 * of the caller's main lock): its Lease is taken at once.  May be NULL. */
+	const char *take_from;
 	/* Called once, from the renewal thread, when the Lease is found lost;
 	 * WHY is a readable line.  Keep it short and thread-safe (set a flag,
 	 * write to a pipe).  May be NULL: poll lock_lost() instead. */
@@ -75,6 +83,11 @@ struct lock *lock_acquire(const struct lock_opts *o, char *err, size_t errlen,
 int lock_lost(const struct lock *l);
 /* Why it was lost ("" while it is not).  Thread-safe. */
 const char *lock_lost_reason(const struct lock *l);
+/* The holder this machine's lock file still named when L took it: a
+ * process that died holding the switchover ("" when the last one released
+ * it cleanly).  Its Leases, here or in the other cluster, are taken at
+ * once. */
+const char *lock_dead_holder(const struct lock *l);
 /* "user@host/pid", as written in the Lease and the lock file. */
 const char *lock_holder(const struct lock *l);
 /* The Lease's name ("bgswitch-prod-weu"; "" for a local-only lock) and the
