@@ -41,7 +41,9 @@
  *   dns/ZONE/TYPE/NAME/bump-etag a change behind the client's back: new etag; an optional
  *                                body {"ipv4": ["10.0.0.1"]} (A), {"cname": "host"} (CNAME)
  *                                and/or {"ttl": 60} also changes the record set
- *   GET operations               the long-running operations, newest last (for debugging)
+ *   GET operations               the long-running operations, newest last, each with the
+ *                                resourceId and request ("PUT", "POST backendhealth") that
+ *                                started it (for tests: what was done how often)
  */
 #include "sim/sim_arm.h"
 
@@ -220,6 +222,13 @@ sim_arm_op_start(struct sim_arm_ctx *c, const char *ns, const char *resource_id,
 	snprintf(op->api_version, sizeof op->api_version, "%s",
 	    c != NULL && c->api_version != NULL ? c->api_version : "2024-05-01");
 	snprintf(op->resource_id, sizeof op->resource_id, "%s", resource_id);
+	if (c != NULL && c->method != NULL) {
+		/* a POST names its action in the last segment */
+		if (strcmp(c->method, "POST") == 0 && c->nseg > 0)
+			snprintf(op->request, sizeof op->request, "POST %.40s", c->seg[c->nseg - 1]);
+		else
+			snprintf(op->request, sizeof op->request, "%s", c->method);
+	}
 	op->start_ms = sim_now_ms();
 	op->end_ms = op->start_ms + (duration_ms > 0 ? duration_ms : 0);
 	op->status = SIM_OP_IN_PROGRESS;
@@ -892,6 +901,7 @@ ctl_operations(struct sim_resp *resp)
 	for (size_t i = 0; i < A.nop; i++) {
 		cJSON *j = op_status_json(A.op[i]);
 		cJSON_AddStringToObject(j, "resourceId", A.op[i]->resource_id);
+		cJSON_AddStringToObject(j, "request", A.op[i]->request);
 		cJSON_AddItemToArray(l, j);
 	}
 	sim_resp_json_take(resp, 200, l);

@@ -92,6 +92,7 @@ struct sim_arm_op {
 	char resource_id[512];		/* what the Location URL returns at the end */
 	char target[256];		/* the owning file's key (cluster name, ...) */
 	int kind;			/* the owning file's operation kind */
+	char request[48];		/* what started it: "PUT", "DELETE", "POST stop", ... */
 	int64_t start_ms, end_ms, done_ms;
 	int status;
 	int result;			/* SIM_OP_RESOURCE / _NO_CONTENT / _BODY */

@@ -801,6 +801,29 @@ do_put(struct sim_arm_ctx *c, const char *name, struct gw *g)
 
 	if (body == NULL)
 		return;
+	/* The gateway_concurrent_write fault: someone else's write (a tag
+	 * set from the portal, say) lands between the client's GET and this
+	 * PUT, so the client's If-Match is stale.  A client doing
+	 * read-modify-write right keeps that tag. */
+	if (g != NULL && sim_world.faults.gateway_concurrent_write > 0
+	    && sim_req_header(c->req, "If-Match") != NULL) {
+		cJSON *tags = cJSON_GetObjectItem(g->res, "tags");
+		char etag[64], val[32];
+
+		sim_world.faults.gateway_concurrent_write--;
+		if (!cJSON_IsObject(tags)) {
+			cJSON_DeleteItemFromObject(g->res, "tags");
+			tags = cJSON_AddObjectToObject(g->res, "tags");
+		}
+		snprintf(val, sizeof val, "write-%d", sim_world.faults.gateway_concurrent_write + 1);
+		cJSON_DeleteItemFromObject(tags, "concurrent-change");
+		cJSON_AddStringToObject(tags, "concurrent-change", val);
+		sim_arm_weak_etag(etag, sizeof etag);
+		set_str(g->res, "etag", etag);
+		stamp(g->res, str_of(g->res, "id"), etag, "Succeeded");
+		cJSON_Delete(g->applied);
+		g->applied = cJSON_Duplicate(g->res, 1);
+	}
 	if (!etag_conditions_ok(c, g)) {
 		cJSON_Delete(body);
 		return;

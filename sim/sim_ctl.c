@@ -50,6 +50,7 @@ faults_json(void)
 	cJSON_AddNumberToObject(j, "arm_5xx_rate", f->arm_5xx_rate);
 	cJSON_AddNumberToObject(j, "slow_ms", f->slow_ms);
 	cJSON_AddNumberToObject(j, "fail_cluster_create", f->fail_cluster_create);
+	cJSON_AddNumberToObject(j, "gateway_concurrent_write", f->gateway_concurrent_write);
 	return j;
 }
 
@@ -81,9 +82,12 @@ sim_faults_apply(const cJSON *j, char *err, size_t errlen)
 			f.slow_ms = (int)v;
 		else if (strcmp(it->string, "fail_cluster_create") == 0)
 			f.fail_cluster_create = (int)v;
+		else if (strcmp(it->string, "gateway_concurrent_write") == 0)
+			f.gateway_concurrent_write = (int)v;
 		else {
 			snprintf(err, errlen, "faults.%s: unknown fault (known: arm_throttle, "
-			    "arm_throttle_retry_after, arm_5xx_rate, slow_ms, fail_cluster_create)",
+			    "arm_throttle_retry_after, arm_5xx_rate, slow_ms, fail_cluster_create, "
+			    "gateway_concurrent_write)",
 			    it->string);
 			return -1;
 		}

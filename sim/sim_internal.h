@@ -108,6 +108,8 @@ struct sim_faults {
 	double arm_5xx_rate;		/* fraction of ARM calls answering 500/503 */
 	int slow_ms;			/* added delay before every answer (real ms) */
 	int fail_cluster_create;	/* next managed cluster create ends Failed */
+	int gateway_concurrent_write;	/* next N gateway PUTs with If-Match meet
+					 * someone else's write landed just before */
 };
 
 struct sim_world {

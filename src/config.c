@@ -448,10 +448,24 @@ load_sync(struct ld *ld, const cJSON *root, struct cfg *c)
 	if (known_keys(ld, m, "sync", keys) != 0 || get_enum(ld, m, "mode", "sync", modes, 0, &mode) != 0)
 		return -1;
 	c->sync.mode = (enum cfg_sync_mode)mode;
-	return get_strv(ld, m, "namespaces", "sync", mode == CFG_SYNC_COPY, &c->sync.namespaces) != 0
+	if (get_strv(ld, m, "namespaces", "sync", mode == CFG_SYNC_COPY, &c->sync.namespaces) != 0
 	    || get_strv(ld, m, "kinds", "sync", 0, &c->sync.kinds) != 0
 	    || get_bool(ld, m, "freeze", "sync", &c->sync.freeze) != 0
-	    || get_strv(ld, m, "command", "sync", mode == CFG_SYNC_COMMAND, &c->sync.command) != 0 ? -1 : 0;
+	    || get_strv(ld, m, "command", "sync", mode == CFG_SYNC_COMMAND, &c->sync.command) != 0)
+		return -1;
+	/* A freeze names what it freezes; kube-system is AKS's own, where a
+	 * denied write stops the platform repairing itself. */
+	if (c->sync.freeze) {
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(m, "freeze");
+
+		if (c->sync.namespaces == NULL || c->sync.namespaces[0] == NULL)
+			return fail(ld, f, "sync.freeze: needs sync.namespaces (the namespaces to freeze on blue)");
+		for (char **ns = c->sync.namespaces; *ns != NULL; ns++)
+			if (strcmp(*ns, "kube-system") == 0)
+				return fail(ld, f, "sync.freeze: kube-system cannot be frozen; leave it out of "
+				    "sync.namespaces or set freeze: false");
+	}
+	return 0;
 }
 
 static int

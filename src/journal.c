@@ -1192,6 +1192,10 @@ view_reset_switchover(struct journal_view *v)
 	cJSON_Delete(v->gateway_before);
 	cJSON_Delete(v->dns_before);
 	v->gateway_before = v->dns_before = NULL;
+	memset(v->stage_done, 0, sizeof v->stage_done);
+	memset(v->stage_done_ts, 0, sizeof v->stage_done_ts);
+	v->switch_confirmed = v->teardown_confirmed = 0;
+	v->rollback_started = v->teardown_started = v->frozen = 0;
 }
 
 static int
@@ -1219,6 +1223,10 @@ view_record(struct journal_view *v, const struct journal_record *rec)
 			return -1;
 		}
 		v->npending++;
+		if (strcmp(what, "freeze") == 0)
+			v->frozen = 1;
+		else if (strcmp(what, "unfreeze") == 0)
+			v->frozen = 0;
 		/* Rollback restores what traffic was before the first change of
 		 * this switchover, not before the latest step. */
 		cJSON **first = strcmp(what, "gateway-weights") == 0 ? &v->gateway_before
@@ -1241,6 +1249,25 @@ view_record(struct journal_view *v, const struct journal_record *rec)
 				v->npending--;
 				break;
 			}
+	} else if (rec->type == JOURNAL_STAGE) {
+		int st = index_of(stage_names, NELEM(stage_names), get_str(o, "stage"));
+		int state = index_of(state_names, NELEM(state_names), get_str(o, "state"));
+
+		if (st >= 0 && state == JOURNAL_DONE) {
+			v->stage_done[st] = 1;
+			snprintf(v->stage_done_ts[st], sizeof v->stage_done_ts[st], "%s", rec->ts);
+		}
+		if (st == 4 && state == JOURNAL_ENTERED)
+			v->teardown_started = 1;
+	} else if (rec->type == JOURNAL_CONFIRM) {
+		int g = index_of(gate_names, NELEM(gate_names), get_str(o, "gate"));
+
+		if (g == JOURNAL_GATE_SWITCH)
+			v->switch_confirmed = 1;
+		else if (g == JOURNAL_GATE_TEARDOWN)
+			v->teardown_confirmed = 1;
+	} else if (rec->type == JOURNAL_ROLLBACK) {
+		v->rollback_started = 1;
 	} else if (rec->type == JOURNAL_RUN_END) {
 		int res = index_of(result_names, NELEM(result_names), get_str(o, "result"));
 

@@ -198,6 +198,14 @@ struct journal_view {
 	struct journal_pending *pending;	/* oldest first */
 	size_t npending;
 	cJSON *gateway_before, *dns_before;	/* NULL: not changed in this switchover */
+	/* Where the switchover in progress got to, over all its runs: what
+	 * a resumed run skips and which gates it does not ask again. */
+	int stage_done[5];	/* a "done" stage record for T0..T4 */
+	char stage_done_ts[5][32];	/* the ts of the latest one, "" if none */
+	int switch_confirmed, teardown_confirmed;	/* a confirm record at that gate */
+	int rollback_started;	/* a rollback record (the switchover then ends rolled back) */
+	int teardown_started;	/* stage T4 entered */
+	int frozen;		/* a "freeze" intent with no "unfreeze" intent after it */
 	char torn[160];		/* "" or the reader's torn note */
 };
 

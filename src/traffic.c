@@ -682,6 +682,21 @@ done:
 	return rc;
 }
 
+int
+traffic_reconcile(struct traffic *t, const struct journal_pending *pending, size_t n,
+    int *closed, char *err, size_t errlen)
+{
+	int dummy = 0;
+
+	if (closed == NULL)
+		closed = &dummy;
+	for (size_t i = 0; i < n; i++) {
+		if (reconcile(t, &pending[i], closed, err, errlen) != 0)
+			return TRAFFIC_E_JOURNAL;
+	}
+	return 0;
+}
+
 /* ---- observe ----------------------------------------------------------------------- */
 
 int

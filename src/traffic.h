@@ -84,6 +84,14 @@ struct traffic_rollback_result {
 int traffic_rollback(struct traffic *t, struct traffic_rollback_result *res, char *err,
     size_t errlen);
 
+/* Closes the traffic intents among PENDING[0..N-1] (a crash between intent
+ * and outcome) with an outcome holding what ARM shows now, as rollback
+ * does first; other intents are left alone, and so is one whose resource
+ * cannot be read (it stays pending, with ERR set).  CLOSED (may be NULL)
+ * counts those closed.  0, or TRAFFIC_E_JOURNAL when an append failed. */
+int traffic_reconcile(struct traffic *t, const struct journal_pending *pending, size_t n,
+    int *closed, char *err, size_t errlen);
+
 /* Where traffic goes now. */
 struct traffic_state {
 	int has_gateway;

@@ -15,7 +15,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <cjson/cJSON.h>
+
 #include "sim/sim.h"
+#include "src/http.h"
 #include "tests/lib/simclient.h"
 
 static int
@@ -148,8 +151,44 @@ simclient_start(struct simclient *x)
 }
 
 void
+simclient_ctl(struct simclient *x, const char *method, const char *path, const char *body,
+    cJSON **out)
+{
+	static const char *const json_hdr[] = { "Content-Type: application/json", NULL };
+	struct http_request rq = { 0 };
+	struct http_response rs;
+	char url[700], err[512];
+
+	if (x->ctl == NULL) {
+		struct http_tls tls = { 0 };
+		struct http_client_config hc = { 0 };
+
+		tls.ca_file = x->ca;
+		hc.name = "sim-control";
+		hc.tls = &tls;
+		if ((x->ctl = http_client_new(&hc, err, sizeof err)) == NULL)
+			fail_msg("control client: %s", err);
+	}
+	snprintf(url, sizeof url, "%s%s", sim_base_url(), path);
+	rq.method = method;
+	rq.url = url;
+	rq.body = body;
+	rq.body_len = body != NULL ? strlen(body) : 0;
+	rq.headers = body != NULL ? json_hdr : NULL;
+	if (http_do(x->ctl, &rq, &rs) != 0)
+		fail_msg("control %s %s: %s", method, path, rs.error);
+	if (rs.status < 200 || rs.status > 299)
+		fail_msg("control %s %s: %ld %s", method, path, rs.status, rs.body);
+	if (out != NULL)
+		*out = cJSON_Parse(rs.body);
+	http_response_free(&rs);
+}
+
+void
 simclient_stop(struct simclient *x)
 {
+	http_client_free(x->ctl);
+	x->ctl = NULL;
 	arm_client_free(x->arm);
 	az_cred_free(x->cred);
 	sim_stop();

@@ -19,11 +19,18 @@ struct simclient {
 	char ca[512], sub[128], rg[128];
 	struct az_cred *cred;
 	struct arm_client *arm;
+	struct http_client *ctl;	/* made by the first simclient_ctl() */
 };
 
 /* Starts the simulator (speed 100, a fresh temp dir) and the client; fails
  * the test on any error. */
 void simclient_start(struct simclient *x);
+/* METHOD the simulator's control PATH ("/_sim/faults") with BODY (JSON or
+ * NULL); fails the test unless the answer is 2xx.  The answer's body, or
+ * NULL when OUT is NULL, is returned parsed in *OUT (cJSON_Delete it). */
+struct cJSON;
+void simclient_ctl(struct simclient *x, const char *method, const char *path, const char *body,
+    struct cJSON **out);
 /* Stops both and removes the temp dir. */
 void simclient_stop(struct simclient *x);
 

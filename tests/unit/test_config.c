@@ -129,6 +129,26 @@ test_unknown_key_points_at_it(void **state)
 	load_err(text, "t.yaml:10:1: unknown key 'extra' in the config");
 }
 
+/* A freeze must name its namespaces, and never kube-system. */
+static void
+test_freeze_needs_namespaces(void **state)
+{
+	char text[1024];
+	struct cfg c;
+	char err[512];
+
+	(void)state;
+	snprintf(text, sizeof text, "%ssync:\n  mode: gitops\n  freeze: true\n", base);
+	load_err(text, "sync.freeze: needs sync.namespaces");
+	snprintf(text, sizeof text, "%ssync:\n  namespaces: [shop, kube-system]\n  freeze: true\n", base);
+	load_err(text, "sync.freeze: kube-system cannot be frozen");
+	snprintf(text, sizeof text, "%ssync:\n  namespaces: [shop]\n  freeze: true\n", base);
+	if (cfg_load_text(text, strlen(text), "t.yaml", &c, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	assert_true(c.sync.freeze);
+	cfg_free(&c);
+}
+
 static void
 test_wrong_types_and_values(void **state)
 {
@@ -256,6 +276,7 @@ main(void)
 		cmocka_unit_test(test_minimal_and_defaults),
 		cmocka_unit_test(test_unknown_key_points_at_it),
 		cmocka_unit_test(test_wrong_types_and_values),
+		cmocka_unit_test(test_freeze_needs_namespaces),
 		cmocka_unit_test(test_gateway_steps),
 		cmocka_unit_test(test_checks),
 		cmocka_unit_test(test_durations),
