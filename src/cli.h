@@ -23,5 +23,7 @@ struct cli_command {
 int cmd_status(int argc, char **argv);
 int cmd_preflight(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -203,7 +204,22 @@ default_holder(char *buf, size_t len)
 static int
 holder_gone(const struct lock *l, const char *holder)
 {
-	return l->prev_holder[0] != '\0' && holder[0] != '\0' && strcmp(l->prev_holder, holder) == 0;
+	const char *slash = strrchr(holder, '/'), *mine = strrchr(l->holder, '/');
+	char *end;
+	long pid;
+
+	if (l->prev_holder[0] == '\0' || holder[0] == '\0' || strcmp(l->prev_holder, holder) != 0)
+		return 0;
+	/* Belt and braces where flock may lie (a home directory on NFS
+	 * without locking): the holder must also be of this user@host, and
+	 * its pid must not exist here. */
+	if (slash == NULL || mine == NULL || slash - holder != mine - l->holder
+	    || strncmp(holder, l->holder, (size_t)(slash - holder)) != 0)
+		return 0;
+	pid = strtol(slash + 1, &end, 10);
+	if (*end != '\0' || pid <= 1 || pid == (long)getpid())
+		return 0;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
 /* ---- the local lock --------------------------------------------------------- */
@@ -738,7 +754,10 @@ lock_acquire(const struct lock_opts *o, char *err, size_t errlen, int *code)
 		snprintf(from, sizeof from, "%s", cur.holder);
 		rc = kube_lease_take_from(l->kube, LOCK_NAMESPACE, l->lease_name, l->holder, l->duration_s,
 		    from, &cur, &call);
-		if (rc == 0)
+		if (rc == 1 || (rc < 0 && call.err == KUBE_E_NOT_FOUND))	/* changed or gone meanwhile: look again */
+			rc = kube_lease_acquire(l->kube, LOCK_NAMESPACE, l->lease_name, l->holder,
+			    l->duration_s, o->take_over != 0, &cur, &call);
+		else if (rc == 0)
 			log_warn(MOD, "Lease %s/%s was held by %s, which died holding this machine's lock; taken over",
 			    LOCK_NAMESPACE, l->lease_name, from);
 	}

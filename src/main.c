@@ -16,12 +16,10 @@
 
 static int cmd_pending(const char *name, const char *issue);
 
-static int cmd_run(int argc, char **argv)       { (void)argc; (void)argv; return cmd_pending("run", "#4 (engine) and #5 (UI)"); }
 static int cmd_demo(int argc, char **argv)      { (void)argc; (void)argv; return cmd_pending("demo", "#5 (UI)"); }
-static int cmd_rollback(int argc, char **argv)  { (void)argc; (void)argv; return cmd_pending("rollback", "#4 (engine)"); }
 
 static const struct cli_command commands[] = {
-	{ "run",       cmd_run,       "[-c FILE]",      "the interactive switchover (default command)" },
+	{ "run",       cmd_run,       "-c FILE [--headless]", "the switchover (default command); --headless for pipelines" },
 	{ "demo",      cmd_demo,      "",               "the switchover screen against the embedded simulator" },
 	{ "status",    cmd_status,    "-c FILE [--json]", "observed state of both clusters, traffic and DNS" },
 	{ "preflight", cmd_preflight, "-c FILE [--json]", "check config, credentials, permissions, connectivity" },

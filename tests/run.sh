@@ -32,25 +32,34 @@ tally() {   # tally NAME LOGFILE EXITCODE
     pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 }
 
+# Every test is a job: a unit binary or a conformance script.  They run
+# TEST_JOBS at a time (default 2: most of the engine's tests wait on the
+# simulator's clock rather than use a core), each into its own log; the
+# logs are then printed and tallied in order, so the output reads as if
+# they had run one after another.
+list=""
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
     case "$t" in *.d) continue ;; esac
-    name=$(basename "$t")
-    echo "# $name"
-    "$t" >"$out/$name.log" 2>&1
-    rc=$?
-    sed 's/^/  /' "$out/$name.log"
-    tally "$name" "$out/$name.log" "$rc"
+    list="$list $t"
 done
-
 for t in tests/conformance/*.sh; do
-    [ -f "$t" ] || continue
-    name=$(basename "$t" .sh)
+    [ -f "$t" ] && list="$list $t"
+done
+export out
+printf '%s\n' $list | xargs -P "${TEST_JOBS:-2}" -I{} sh -c '
+    t=$1
+    case "$t" in
+    *.sh) name=$(basename "$t" .sh); sh "$t" >"$out/$name.log" 2>&1 ;;
+    *) name=$(basename "$t"); "$t" >"$out/$name.log" 2>&1 ;;
+    esac
+    echo $? >"$out/$name.rc"
+' sh {}
+for t in $list; do
+    case "$t" in *.sh) name=$(basename "$t" .sh) ;; *) name=$(basename "$t") ;; esac
     echo "# $name"
-    sh "$t" >"$out/$name.log" 2>&1
-    rc=$?
     sed 's/^/  /' "$out/$name.log"
-    tally "$name" "$out/$name.log" "$rc"
+    tally "$name" "$out/$name.log" "$(cat "$out/$name.rc" 2>/dev/null || echo 1)"
 done
 
 [ -n "$broken" ] && echo "# failing:$broken"

@@ -99,6 +99,12 @@ read_text(const char *path, char *out, size_t n)
 void
 simclient_start(struct simclient *x)
 {
+	simclient_start_speed(x, 100);
+}
+
+void
+simclient_start_speed(struct simclient *x, double speed)
+{
 	struct sim_opts so = { 0 };
 	struct az_cred_config cc = { .kind = AZ_CRED_ENVIRONMENT };
 	struct arm_client_config ac = { 0 };
@@ -110,7 +116,7 @@ simclient_start(struct simclient *x)
 	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
 	assert_non_null(mkdtemp(x->dir));
 	so.dir = x->dir;
-	so.speed = 100;
+	so.speed = speed;
 	if (sim_start(&so, err, sizeof err) != 0)
 		fail_msg("sim_start: %s", err);
 	snprintf(path, sizeof path, "%s/env", x->dir);

@@ -31,6 +31,8 @@ void simclient_start(struct simclient *x);
 struct cJSON;
 void simclient_ctl(struct simclient *x, const char *method, const char *path, const char *body,
     struct cJSON **out);
+/* The same at SPEED simulated seconds per real second. */
+void simclient_start_speed(struct simclient *x, double speed);
 /* Stops both and removes the temp dir. */
 void simclient_stop(struct simclient *x);
 
