@@ -144,8 +144,11 @@ int eng_st_window(struct eng *e);
 int eng_st_teardown_gate(struct eng *e);
 int eng_st_teardown(struct eng *e);
 int eng_st_rollback(struct eng *e);
-/* Why teardown may not happen now ("" when it may): gateway weight,
- * DNS record or metrics still on blue, window not over. */
+/* Whether teardown may happen now: REFUSE_NONE, REFUSE_WAIT (time will
+ * tell: the window, a TTL, metrics not covering the switch yet, a failed
+ * read) or REFUSE_STOP (needs a person: gateway weight, DNS record or
+ * traffic still on blue), with WHY. */
+enum { REFUSE_NONE, REFUSE_WAIT, REFUSE_STOP };
 int eng_teardown_refusal(struct eng *e, char *why, size_t whylen);
 
 /* ---- eng_watch.c: the checks and observer threads ---- */

@@ -894,59 +894,82 @@ eng_st_window(struct eng *e)
 
 /* ---- T4 teardown ------------------------------------------------------------------------- */
 
+/* METRIC (Total, FILTER may be NULL) over the time since traffic left
+ * blue, as whole intervals that began after it: *SUM and *INTERVALS.  The
+ * interval the switch fell in still holds blue's last requests, so it is
+ * left out.  0, or -1 with ERR. */
 static int
-metrics_refusal(struct eng *e, char *why, size_t whylen)
+metric_since_switch(struct eng *e, const char *metric, const char *filter, double *sum, int *intervals,
+    char *err, size_t errlen)
 {
 	struct metrics_query q = { 0 };
 	struct metrics_result r;
-	char filter[160], err[512], at[16];
-	long long now = eng_wall_ms(), after = 0;
-	int rc, covered = 0;
-	double served = 0;
+	long long now = eng_wall_ms();
 
-	if (e->switched_ms <= 0)
-		return 0;
-	snprintf(filter, sizeof filter, "BackendPool eq '%s'", e->cfg.gateway.blue_pool);
+	*sum = 0;
+	*intervals = 0;
 	q.resource_id = e->conn.gateway_id;
-	q.metric = "BackendResponseStatus";
+	q.metric = metric;
 	q.aggregation = "Total";
 	q.filter = filter;
 	q.window_ms = (long)(now - e->switched_ms) + 60000;
 	if (q.window_ms > 24L * 3600 * 1000)
 		q.window_ms = 24L * 3600 * 1000;
 	memset(&r, 0, sizeof r);
-	rc = metrics_query(e->conn.arm, &q, &e->arm_opts, &r, err, sizeof err);
-	if (rc != 0) {
-		snprintf(why, whylen, "gateway metrics cannot be read, so traffic to blue is unknown: %s", err);
-		return 1;
-	}
-	/* Only whole intervals that began after traffic left blue count: the
-	 * one the switch fell in holds blue's last requests. */
+	if (metrics_query(e->conn.arm, &q, &e->arm_opts, &r, err, errlen) != 0)
+		return -1;
 	for (size_t i = 0; i < r.npoints; i++) {
 		long long t = ts_ms(r.points[i].time);
 
 		if (t < 0 || t < e->switched_ms)
 			continue;
-		covered++;
-		if (r.points[i].has && r.points[i].value > 0) {
-			served += r.points[i].value;
-			if (after == 0)
-				after = t;
-		}
+		(*intervals)++;
+		if (r.points[i].has)
+			*sum += r.points[i].value;
 	}
 	metrics_result_free(&r);
+	return 0;
+}
+
+/*
+ * Whether the gateway's metrics show blue's pool answering after traffic
+ * left it.  Two questions: does the data reach past the switch at all
+ * (TotalRequests, every pool: a whole interval after the switch, else
+ * the answer is not known yet: REFUSE_WAIT), and did blue's pool answer
+ * anything in it (BackendResponseStatus filtered on the pool; no series at
+ * all means no request, as Azure Monitor leaves out dimension values that
+ * never occurred).
+ */
+static int
+metrics_refusal(struct eng *e, char *why, size_t whylen)
+{
+	char filter[160], err[512], at[16];
+	double served, total;
+	int blue_n, all_n;
+
+	if (e->switched_ms <= 0)
+		return REFUSE_NONE;
 	clock_text(e->switched_ms, at, sizeof at);
+	if (metric_since_switch(e, "TotalRequests", NULL, &total, &all_n, err, sizeof err) != 0) {
+		snprintf(why, whylen, "gateway metrics cannot be read, so traffic to blue is unknown: %s", err);
+		return REFUSE_WAIT;
+	}
+	if (all_n == 0) {
+		snprintf(why, whylen, "gateway metrics do not cover a whole interval since traffic left blue "
+		    "at %s yet", at);
+		return REFUSE_WAIT;
+	}
+	snprintf(filter, sizeof filter, "BackendPool eq '%s'", e->cfg.gateway.blue_pool);
+	if (metric_since_switch(e, "BackendResponseStatus", filter, &served, &blue_n, err, sizeof err) != 0) {
+		snprintf(why, whylen, "gateway metrics cannot be read, so traffic to blue is unknown: %s", err);
+		return REFUSE_WAIT;
+	}
 	if (served > 0) {
 		snprintf(why, whylen, "gateway metrics: blue's pool %s answered %.0f request(s) after traffic "
 		    "left it at %s", e->cfg.gateway.blue_pool, served, at);
-		return 1;
+		return REFUSE_STOP;
 	}
-	if (covered == 0) {
-		snprintf(why, whylen, "gateway metrics do not cover a whole interval since traffic left blue "
-		    "at %s yet", at);
-		return 1;
-	}
-	return 0;
+	return REFUSE_NONE;
 }
 
 int
@@ -960,11 +983,11 @@ eng_teardown_refusal(struct eng *e, char *why, size_t whylen)
 	if (e->switched_ms <= 0 || eng_wall_ms() < until) {
 		clock_text(until, at, sizeof at);
 		snprintf(why, whylen, "the rollback window is not over (until %s)", e->switched_ms > 0 ? at : "?");
-		return 1;
+		return e->switched_ms > 0 ? REFUSE_WAIT : REFUSE_STOP;
 	}
 	if (traffic_observe(&e->traffic, &ts, err, sizeof err) != 0) {
 		snprintf(why, whylen, "cannot read where traffic goes, so it may still reach blue: %s", err);
-		return 1;
+		return REFUSE_WAIT;
 	}
 	int gw = ts.has_gateway && e->cfg.dns.when != CFG_DNS_ONLY;
 
@@ -972,12 +995,12 @@ eng_teardown_refusal(struct eng *e, char *why, size_t whylen)
 		snprintf(why, whylen, "gateway %s still gives blue (%s) weight %d (%.0f %% of rule %s)",
 		    e->cfg.gateway.name, e->cfg.gateway.blue_pool, ts.weights.blue.weight, ts.weights.blue.share,
 		    e->cfg.gateway.rule);
-		return 1;
+		return REFUSE_STOP;
 	}
 	if (ts.has_dns && strcmp(ts.dns_points_to, "green") != 0) {
 		snprintf(why, whylen, "DNS record %s points at %s (%s), not at green's %s", ts.dns.fqdn,
 		    ts.dns_points_to, ts.dns.ntargets > 0 ? ts.dns.targets[0] : "-", e->cfg.dns.green_target);
-		return 1;
+		return REFUSE_STOP;
 	}
 	if (ts.has_dns) {
 		/* Resolvers may hand out blue's address until the TTL the
@@ -998,12 +1021,12 @@ eng_teardown_refusal(struct eng *e, char *why, size_t whylen)
 			clock_text(e->switched_ms + ttl * 1000, at, sizeof at);
 			snprintf(why, whylen, "resolvers may still hand out blue's address until %s (TTL %lld s "
 			    "of DNS record %s)", at, ttl, ts.dns.fqdn);
-			return 1;
+			return REFUSE_WAIT;
 		}
 	}
-	if (gw && metrics_refusal(e, why, whylen))
-		return 1;
-	return 0;
+	if (gw)
+		return metrics_refusal(e, why, whylen);
+	return REFUSE_NONE;
 }
 
 static int
@@ -1023,19 +1046,53 @@ refused(struct eng *e, const char *why)
 	return eng_reason(e, ENG_R_FAIL, "teardown refused: %s", why);
 }
 
+/* Waits while teardown is held back by time (the window, a TTL, metrics
+ * not yet covering the switch: at most TEARDOWN_WAIT_MS beyond what the
+ * reason itself names), fails at once on what needs a person. */
+#define TEARDOWN_WAIT_MS (15 * 60 * 1000L)
+
+static int
+teardown_allowed(struct eng *e, int flags)
+{
+	long long start = eng_wall_ms();
+	char why[ENG_LINE], shown[ENG_LINE] = "";
+	int r, rc;
+
+	for (;;) {
+		if ((r = eng_teardown_refusal(e, why, sizeof why)) == REFUSE_NONE) {
+			pthread_mutex_lock(&e->mu);
+			e->m.gate_refused[0] = '\0';
+			pthread_mutex_unlock(&e->mu);
+			return ENG_R_NEXT;
+		}
+		if (r == REFUSE_STOP || eng_wall_ms() - start > TEARDOWN_WAIT_MS + e->cfg.window_ms)
+			return refused(e, why);
+		if (strcmp(why, shown) != 0) {
+			eng_progress(e, 4, "teardown waits: %s", why);
+			snprintf(shown, sizeof shown, "%s", why);
+			pthread_mutex_lock(&e->mu);
+			snprintf(e->m.gate_refused, sizeof e->m.gate_refused, "%s", why);
+			eng_touch_locked(e);
+			pthread_mutex_unlock(&e->mu);
+		}
+		if ((rc = eng_sleep(e, 2000, flags)) != ENG_R_NEXT)
+			return rc;
+	}
+}
+
 int
 eng_st_teardown_gate(struct eng *e)
 {
 	static const char *const modes[] = { "delete", "stop", "command", "keep" };
-	char lines[4][ENG_LINE], why[ENG_LINE];
+	char lines[4][ENG_LINE];
 	int rc;
 
 	eng_checks_activate(e, CFG_GATE_TEARDOWN);
 	eng_progress(e, 4, "teardown checks");
 	if ((rc = eng_checks_wait(e, CFG_GATE_TEARDOWN, 4, ENG_WAKE_ROLLBACK)) != ENG_R_NEXT)
 		return rc;
-	if (eng_teardown_refusal(e, why, sizeof why))
-		return refused(e, why);
+	if ((rc = teardown_allowed(e, ENG_WAKE_ROLLBACK)) != ENG_R_NEXT)
+		return rc;
 	snprintf(lines[0], ENG_LINE, "teardown %s of blue %s (resource group %s)", modes[e->cfg.teardown.mode],
 	    e->cfg.clusters[CFG_BLUE].name, e->cfg.azure.resource_group);
 	snprintf(lines[1], ENG_LINE, "traffic is fully on green %s; rollback is no longer possible afterwards",
@@ -1043,8 +1100,8 @@ eng_st_teardown_gate(struct eng *e)
 	snprintf(lines[2], ENG_LINE, "type %s to confirm", e->cfg.clusters[CFG_BLUE].name);
 	eng_progress(e, 4, "waiting for blue's name to be typed");
 	rc = eng_gate(e, ENG_GATE_TEARDOWN, lines, 3, e->cfg.clusters[CFG_BLUE].name, ENG_WAKE_ROLLBACK);
-	if (rc == ENG_R_NEXT && eng_teardown_refusal(e, why, sizeof why))
-		return refused(e, why);	/* things changed while the gate was open */
+	if (rc == ENG_R_NEXT)
+		rc = teardown_allowed(e, ENG_WAKE_ROLLBACK);	/* things may have changed meanwhile */
 	if (rc != ENG_R_NEXT)
 		return rc;
 	/* The last moment a rollback counts: one asked (or due) until now
@@ -1091,8 +1148,8 @@ eng_st_teardown(struct eng *e)
 		eng_checks_activate(e, CFG_GATE_TEARDOWN);
 		if ((rc = eng_checks_wait(e, CFG_GATE_TEARDOWN, 4, 0)) != ENG_R_NEXT)
 			return rc;
-		if (eng_teardown_refusal(e, why, sizeof why))
-			return refused(e, why);
+		if ((rc = teardown_allowed(e, 0)) != ENG_R_NEXT)
+			return rc;
 	}
 	eng_checks_activate(e, 0);
 	/* The lock must outlive blue's API server: take green's Lease too. */

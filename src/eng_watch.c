@@ -414,7 +414,7 @@ eng_observe_once(struct eng *e, int with_health)
 		t->observed_ms = eng_wall_ms();
 		t->error[0] = '\0';
 	} else {
-		snprintf(t->error, sizeof t->error, "%s", err);
+		util_errf(t->error, sizeof t->error, "%s", err);
 	}
 	if (hrc == 0) {
 		const struct appgw_pool_health *b = appgw_health_pool(&h, e->cfg.gateway.blue_pool);

@@ -183,7 +183,7 @@ policy_json(const char *name, const char *switchover, const char *user_lit)
 	static const char *const ops[] = { "CREATE", "UPDATE", "DELETE" };
 	static const char *const res[] = { "deployments", "statefulsets", "daemonsets" };
 	cJSON *o = cJSON_CreateObject(), *spec, *rule, *v;
-	char expr[700], msg[600];
+	char expr[1200], msg[600];	/* expr: the quoted user (at most 1100) always fits */
 
 	cJSON_AddStringToObject(o, "apiVersion", GROUP "/v1");
 	cJSON_AddStringToObject(o, "kind", "ValidatingAdmissionPolicy");

@@ -122,6 +122,10 @@ CFG=$SIM_DIR/fast.yaml
 config 2s 4s >"$CFG"
 # the live record's TTL (300 s) would hold teardown back that long
 sim_curl -X POST -d '{"ttl": 1}' "$SIM_URL/_sim/arm/dns/priv.contoso.com/A/aks/bump-etag" >/dev/null
+# ARM answers 40 ms late: records that would otherwise follow each other
+# within a millisecond (a confirmation, then the intent of the first step)
+# come apart enough for the watcher below to stop the run between them
+sim_curl -X POST -d '{"slow_ms": 40}' "$SIM_URL/_sim/faults" >/dev/null
 
 # The §6 invariants, read from the simulated world after each kill: blue
 # is never gone (or going) while the gateway gives it weight or the DNS
@@ -158,11 +162,11 @@ while [ $runs -lt 40 ]; do
         target=$((lines + 1 + kills))
         while kill -0 $pid 2>/dev/null && [ "$(jlines)" -lt $target ]; do sleep 0.005; done
     elif [ $kills -lt 20 ]; then
-        # then right after each run's first record of progress: every kill
-        # lands at a new point of the switchover, just after an intent
-        # (before or after its write), an outcome, a confirmation or a
-        # stage done
-        target=$((start + 1))
+        # then right after a run's first or second record of progress:
+        # every kill lands at a new point of the switchover, just after an
+        # intent (before or after its write), an outcome, a confirmation or
+        # a stage done, from T1 to T4
+        target=$((start + 1 + kills % 2))
         while kill -0 $pid 2>/dev/null && [ "$(jprogress)" -lt $target ]; do sleep 0.005; done
     fi
     if [ $kills -lt 20 ]; then

@@ -25,8 +25,12 @@ check "the simulator uses no azure/ or kube/ code" \
     '#include *"(azure|kube)/' sim
 check "azure/ and kube/ do not reach into the simulator or the UI" \
     '#include *"(sim|ui)/' azure kube
-check "the engine (src/) does not include UI headers" \
-    '#include *"ui/' src
+# The commands (src/main.c, src/cmd_*.c) sit on top of everything: `run`
+# and `demo` start the screen.  The engine and the helpers below them never
+# see it.
+hits=$(grep -rlE '#include *"ui/' --include='*.c' --include='*.h' src 2>/dev/null \
+    | grep -vE '^src/(main|cmd_[a-z_]+)\.c$')
+t_is "$hits" "" "the engine (src/ but the command files) does not include UI headers"
 check "nothing outside the CLI includes the simulator" \
     '#include *"sim/' azure kube ui
 t_done
