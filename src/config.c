@@ -711,7 +711,8 @@ static int
 load_root(struct ld *ld, const cJSON *root, struct cfg *c)
 {
 	static const char *const keys[] = {
-		"name", "azure", "clusters", "provision", "sync", "traffic", "checks", "window", "teardown", NULL,
+		"name", "azure", "clusters", "provision", "sync", "traffic", "checks", "window", "teardown",
+		"theme", NULL,
 	};
 
 	if (!cJSON_IsObject(root))
@@ -728,7 +729,8 @@ load_root(struct ld *ld, const cJSON *root, struct cfg *c)
 	    || load_provision(ld, root, c) != 0 || load_sync(ld, root, c) != 0
 	    || load_traffic(ld, root, c) != 0 || load_checks(ld, root, c) != 0
 	    || get_duration(ld, root, "window", "config", &c->window_ms) != 0
-	    || load_teardown(ld, root, c) != 0 ? -1 : 0;
+	    || load_teardown(ld, root, c) != 0
+	    || get_str(ld, root, "theme", "config", 0, &c->theme) != 0 ? -1 : 0;
 }
 
 static int
@@ -789,6 +791,7 @@ cfg_free(struct cfg *c)
 {
 	free(c->path);
 	free(c->name);
+	free(c->theme);
 	free(c->azure.cloud);
 	free(c->azure.authority_host);
 	free(c->azure.resource_manager);

@@ -112,6 +112,7 @@ struct cfg {
 		enum cfg_teardown_mode mode;
 		cfg_argv command;
 	} teardown;
+	char *theme;			/* the screen's theme (--theme wins); NULL: default */
 };
 
 /* Loads and checks PATH into a freshly zeroed *CFG.  Returns 0, or -1 with

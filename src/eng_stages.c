@@ -1036,6 +1036,8 @@ refused(struct eng *e, const char *why)
 
 	pthread_mutex_lock(&e->mu);
 	snprintf(e->m.gate_refused, sizeof e->m.gate_refused, "%s", why);
+	e->m.stages[4].state = ENG_STAGE_FAILED;
+	snprintf(e->m.stages[4].progress, sizeof e->m.stages[4].progress, "teardown refused");
 	eng_touch_locked(e);
 	pthread_mutex_unlock(&e->mu);
 	if ((f = cJSON_CreateObject()) != NULL) {
@@ -1274,6 +1276,14 @@ eng_st_rollback(struct eng *e)
 		return rc;
 	eng_log(e, LOG_INFO, "rollback: gateway %s, DNS %s", res.gateway_restored ? "restored" : "unchanged",
 	    res.dns_restored ? "restored" : "unchanged");
+	pthread_mutex_lock(&e->mu);
+	if (e->m.stages[3].state == ENG_STAGE_RUNNING || e->m.stages[3].state == ENG_STAGE_DONE) {
+		e->m.stages[3].state = ENG_STAGE_FAILED;
+		e->m.stages[3].ended_ms = eng_wall_ms();
+		snprintf(e->m.stages[3].progress, sizeof e->m.stages[3].progress, "rolled back");
+	}
+	eng_touch_locked(e);
+	pthread_mutex_unlock(&e->mu);
 	if ((e->view.frozen || e->cfg.sync.freeze) && e->kube_ok[CFG_BLUE]
 	    && (rc = set_freeze(e, 0)) != ENG_R_NEXT)
 		return rc;

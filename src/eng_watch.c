@@ -267,7 +267,10 @@ observe_kube(struct eng *e, enum cfg_role role)
 		c->connected = n->connected;
 		c->nodes_ready = n->nodes_ready;
 		c->nodes_total = (unsigned)n->nnodes;
-		c->data_ms = n->last_event_ms > n->last_sync_ms ? n->last_event_ms : n->last_sync_ms;
+		/* a live watch means the data is current now, however quiet
+		 * the cluster; otherwise it is as old as its last news */
+		c->data_ms = n->connected && n->synced ? eng_wall_ms()
+		    : n->last_event_ms > n->last_sync_ms ? n->last_event_ms : n->last_sync_ms;
 		c->disconnected_since_ms = n->connected ? 0 : n->state_since_ms;
 		c->nnodes = 0;
 		for (size_t i = 0; i < n->nnodes && c->nnodes < ENG_MAX_NODES; i++) {

@@ -66,6 +66,18 @@ static const struct eng_state_def table[ENG_NSTATES] = {
 };
 
 const char *
+eng_config_theme(const struct eng *e)
+{
+	return e->cfg.theme;
+}
+
+const char *
+eng_blue_name(const struct eng *e)
+{
+	return e->cfg.clusters[CFG_BLUE].name;
+}
+
+const char *
 eng_state_name(enum eng_state s)
 {
 	return (unsigned)s < ENG_NSTATES ? table[s].name : "?";
@@ -156,12 +168,17 @@ eng_event(struct eng *e, const char *type, cJSON *fields)
 }
 
 static void
-model_log_locked(struct eng *e, const char *line)
+model_log_locked(struct eng *e, enum log_level lvl, const char *line)
 {
-	char ts[40];
+	char ts[16];
+	time_t now = time(NULL);
+	struct tm tm;
 
-	iso_now(ts, sizeof ts);
-	util_errf(e->m.log[e->m.log_next % ENG_LOG_LINES], ENG_LINE, "%.8s %s", ts + 11, line);
+	/* local time, as the header's clock */
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof ts, "%H:%M:%S", &tm);
+	e->m.log_level[e->m.log_next % ENG_LOG_LINES] = lvl >= LOG_ERROR ? 'e' : lvl == LOG_WARN ? 'w' : 'i';
+	util_errf(e->m.log[e->m.log_next % ENG_LOG_LINES], ENG_LINE, "%s %s", ts, line);
 	e->m.log_next = (e->m.log_next + 1) % ENG_LOG_LINES;
 	if (e->m.log_count < ENG_LOG_LINES)
 		e->m.log_count++;
@@ -181,7 +198,7 @@ eng_log(struct eng *e, enum log_level lvl, const char *fmt, ...)
 	log_redact(line);
 	log_msg(lvl, ENG_MOD, "%s", line);
 	pthread_mutex_lock(&e->mu);
-	model_log_locked(e, line);
+	model_log_locked(e, lvl, line);
 	pthread_mutex_unlock(&e->mu);
 	if ((f = cJSON_CreateObject()) != NULL) {
 		cJSON_AddStringToObject(f, "level", lvl >= LOG_ERROR ? "error" : lvl == LOG_WARN ? "warn" : "info");
@@ -658,6 +675,9 @@ finish(struct eng *e, enum eng_state s)
 		pthread_join(e->observer, NULL);
 		e->have_observer = 0;
 	}
+	/* one last look, so the screen shows the world as the run left it
+	 * (blue deleted, weights restored) */
+	eng_observe_once(e, 0);
 	switch (s) {
 	case ENG_S_DONE:
 		res = JOURNAL_RESULT_DONE;

@@ -113,7 +113,8 @@ struct eng_cluster_view {
 	char provisioning[32], power[16];
 	char server[256];		/* the API server the counts come from */
 	int connected;			/* its informers' last request got an answer */
-	long long data_ms;		/* wall ms of the newest informer data; 0 none */
+	long long data_ms;		/* wall ms the data was last known current (a live
+					 * watch counts); 0 none */
 	long long disconnected_since_ms;	/* 0 while connected */
 	unsigned nodes_ready, nodes_total, pods_ready, pods_total, pods_pending, pods_crashlooping;
 	unsigned deployments, deployments_not_available;
@@ -173,6 +174,7 @@ struct eng_model {
 	struct eng_check_view checks[ENG_MAX_CHECKS];
 	int nchecks;
 	char log[ENG_LOG_LINES][ENG_LINE];	/* a ring: the newest at (log_next - 1) */
+	char log_level[ENG_LOG_LINES];		/* 'i'nfo, 'w'arn, 'e'rror, per line */
 	unsigned log_next, log_count;
 	int finished;			/* a terminal state was reached */
 	int exit_code;
@@ -215,5 +217,9 @@ int eng_join(struct eng *e);
 void eng_free(struct eng *e);
 
 const char *eng_state_name(enum eng_state s);	/* "switch-gate", ... */
+/* The config's `theme`, or NULL. */
+const char *eng_config_theme(const struct eng *e);
+/* Blue's cluster name: what the teardown gate wants typed. */
+const char *eng_blue_name(const struct eng *e);
 
 #endif
