@@ -43,8 +43,11 @@ ALL_LIBS   = $(PKG_LIBS) -lpthread -lm $(LDSAN) $(LDFLAGS)
 
 MODULES  := src azure kube sim ui
 SRCS     := $(sort $(foreach d,$(MODULES),$(wildcard $(d)/*.c)))
-# Data files compiled into the binary (the simulator's default world).
-EMBED    := $(BUILD)/gen/world_default.o
+# Data files compiled into the binary (the simulator's default world, the
+# bundled themes, the demo's config).
+THEMES   := default light colorblind mono
+EMBED    := $(BUILD)/gen/world_default.o $(THEMES:%=$(BUILD)/gen/theme_%.o) \
+            $(BUILD)/gen/demo_config.o
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o) $(EMBED)
 LIBOBJS  := $(filter-out $(BUILD)/src/main.o,$(OBJS))
 
@@ -98,6 +101,24 @@ $(BUILD)/gen/world_default.c: sim/worlds/default.yaml tools/embed.sh
 $(BUILD)/gen/world_default.o: $(BUILD)/gen/world_default.c
 	$(Q)$(CC) $(OPT) -c -o $@ $<
 
+$(BUILD)/gen/theme_%.c: themes/%.theme tools/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q)sh tools/embed.sh theme_builtin_$* $< > $@
+
+.SECONDARY: $(THEMES:%=$(BUILD)/gen/theme_%.c)
+$(BUILD)/gen/theme_%.o: $(BUILD)/gen/theme_%.c
+	$(Q)$(CC) $(OPT) -c -o $@ $<
+
+$(BUILD)/gen/demo_config.c: demo/bgswitch-demo.yaml tools/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q)sh tools/embed.sh demo_config_yaml $< > $@
+
+$(BUILD)/gen/demo_config.o: $(BUILD)/gen/demo_config.c
+	$(Q)$(CC) $(OPT) -c -o $@ $<
+
+# Installed themes are looked for in PREFIX/share/bgswitch/themes.
+$(BUILD)/ui/theme.o: DEFS += -DBGSWITCH_DATADIR='"$(PREFIX)/share/bgswitch"'
+
 -include $(OBJS:.o=.d) $(TEST_BINS:=.d) $(TESTLIB_OBJS:.o=.d)
 
 deps:
@@ -114,8 +135,9 @@ tests: $(TEST_BINS)
 sanitize: deps
 	@$(MAKE) --no-print-directory check BUILD=build/sanitize SAN=1
 
+# `make demo DEMO_ARGS='--theme light'` passes options on.
 demo: deps all
-	@./bgswitch demo
+	@./bgswitch demo $(DEMO_ARGS)
 
 # Speed and memory targets (PRODUCT.md §7) are measured here, never
 # asserted in timed tests.  Each benchmark prints its own numbers.

@@ -25,5 +25,6 @@ int cmd_preflight(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 #endif

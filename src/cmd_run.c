@@ -17,32 +17,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cjson/cJSON.h>
+#include <unistd.h>
 
 #include "src/cli.h"
 #include "src/engine.h"
+#include "src/headless.h"
 #include "src/log.h"
-
-struct driver {
-	struct eng *e;
-	int approve_switch, approve_teardown;
-	char blue[128];
-	pthread_mutex_t out;
-	pthread_mutex_t sig;	/* guards E for the signal thread */
-};
+#include "ui/theme.h"
+#include "ui/ui.h"
 
 static void
 run_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: bgswitch run -c FILE --headless [--approve switch,teardown] [OPTIONS]\n\n"
-	    "The switchover FILE describes, T0 to T4.  Without --headless it runs the\n"
-	    "interactive screen (bgswitch(1), SCREEN).  A run that stopped resumes from the\n"
-	    "journal when started again with the same FILE.\n\n"
+	    "usage: bgswitch [run] -c FILE [--theme NAME] [--no-color] [--keep-running]\n"
+	    "       bgswitch run -c FILE --headless [--approve switch,teardown] [OPTIONS]\n\n"
+	    "The switchover FILE describes, T0 to T4, on the interactive screen\n"
+	    "(bgswitch(1), SCREEN), or with --headless for pipelines.  A run that stopped\n"
+	    "resumes from the journal when started again with the same FILE.\n\n"
 	    "options:\n"
 	    "  -c, --config FILE     the switchover's config (default: ./bgswitch.yaml)\n"
 	    "      --headless        no screen: JSON-lines events on stdout\n"
+	    "      --theme NAME      the screen's theme: default, light, colorblind, mono, or\n"
+	    "                        a file (see bgswitch(1), THEMES)\n"
+	    "      --no-color        no colours (as NO_COLOR does)\n"
+	    "      --keep-running    if the terminal closes (SIGHUP), the run goes on without\n"
+	    "                        the screen until it ends or stops at a gate\n"
 	    "      --approve GATES   gates confirmed without asking: switch, teardown, or\n"
 	    "                        both (comma-separated); an unapproved gate stops the run\n"
 	    "                        with exit 3, its state kept\n"
@@ -76,58 +76,8 @@ rollback_usage(FILE *f)
 	    "locked by someone else (stop that run, or press R in its screen).\n");
 }
 
-static void
-on_event(void *ctx, const char *json)
-{
-	struct driver *d = ctx;
-	cJSON *ev;
-
-	pthread_mutex_lock(&d->out);
-	fputs(json, stdout);
-	fputc('\n', stdout);
-	fflush(stdout);
-	pthread_mutex_unlock(&d->out);
-
-	if (strstr(json, "\"event\":\"gate\"") == NULL || (ev = cJSON_Parse(json)) == NULL)
-		return;
-	const cJSON *g = cJSON_GetObjectItemCaseSensitive(ev, "gate");
-	char err[256];
-
-	if (cJSON_IsString(g) && strcmp(g->valuestring, "switch") == 0)
-		eng_post(d->e, d->approve_switch ? ENG_CMD_CONFIRM : ENG_CMD_DECLINE, "--approve switch", err,
-		    sizeof err);
-	else if (cJSON_IsString(g) && strcmp(g->valuestring, "teardown") == 0)
-		eng_post(d->e, d->approve_teardown ? ENG_CMD_CONFIRM : ENG_CMD_DECLINE, d->blue, err, sizeof err);
-	cJSON_Delete(ev);
-}
-
-static void *
-signal_main(void *arg)
-{
-	struct driver *d = arg;
-	sigset_t set;
-	int sig;
-	char err[128];
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		log_warn("run", "signal %d: stopping at the next safe point", sig);
-		/* d->e goes NULL (under d->sig) before the engine is freed */
-		pthread_mutex_lock(&d->sig);
-		if (d->e != NULL)
-			eng_post(d->e, ENG_CMD_ABORT, NULL, err, sizeof err);
-		pthread_mutex_unlock(&d->sig);
-	}
-	return NULL;
-}
-
 static int
-parse_approve(const char *s, struct driver *d)
+parse_approve(const char *s, struct headless *d)
 {
 	char buf[128], *tok, *save = NULL;
 
@@ -145,25 +95,72 @@ parse_approve(const char *s, struct driver *d)
 	return 0;
 }
 
-static void
-print_error(struct driver *d, int code, const char *msg)
+/*
+ * The screen: the engine runs as headless, the UI reads its model and
+ * posts the operator's answers.  The terminal and the theme are checked
+ * before anything starts; signals are the screen's (it restores the
+ * terminal and stops the engine at a safe point).
+ */
+static int
+interactive(const char *config, struct eng_opts *o, const struct ui_opts *uo, const char *logfile,
+    int level)
 {
-	cJSON *ev = cJSON_CreateObject();
-	char *s;
+	struct ui_opts ui = *uo;
+	struct theme t;
+	struct eng *e;
+	char err[1024];
+	int code;
 
-	fprintf(stderr, "bgswitch: %s\n", msg);
-	cJSON_AddNumberToObject(ev, "v", 1);
-	cJSON_AddStringToObject(ev, "event", "error");
-	cJSON_AddNumberToObject(ev, "exit", code);
-	cJSON_AddStringToObject(ev, "message", msg);
-	if ((s = cJSON_PrintUnformatted(ev)) != NULL) {
-		pthread_mutex_lock(&d->out);
-		printf("%s\n", s);
-		fflush(stdout);
-		pthread_mutex_unlock(&d->out);
-		free(s);
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "bgswitch: the screen needs a terminal on stdin and stdout; "
+		    "--headless runs without one\n");
+		return CLI_EXIT_USAGE;
 	}
-	cJSON_Delete(ev);
+
+	/* The log never goes to the terminal the screen owns. */
+	if (logfile != NULL && log_open(logfile, (enum log_level)level) != 0) {
+		fprintf(stderr, "bgswitch: cannot open log %s\n", logfile);
+		return CLI_EXIT_USAGE;
+	}
+	if (logfile == NULL)
+		log_set_level(LOG_OFF);
+	o->config_path = config;
+	if ((e = eng_new(o, err, sizeof err, &code)) == NULL) {
+		fprintf(stderr, "bgswitch: %s\n", err);
+		log_close();
+		return code;
+	}
+	/* --theme, else the config's, else default; checked before the run
+	 * starts (and takes the lock) */
+	ui.theme = uo->theme != NULL ? uo->theme : eng_config_theme(e) != NULL ? eng_config_theme(e) : "default";
+	if (theme_load(ui.theme, uo->force_mono, &t, err, sizeof err) != 0) {
+		fprintf(stderr, "bgswitch: %s\n", err);
+		eng_free(e);
+		log_close();
+		return CLI_EXIT_USAGE;
+	}
+	if ((code = eng_start(e, err, sizeof err)) != 0) {
+		fprintf(stderr, "bgswitch: %s\n", err);
+	} else if (ui_run(e, &ui, err, sizeof err) != 0) {
+		fprintf(stderr, "bgswitch: %s (--headless runs without a screen)\n", err);
+		eng_post(e, ENG_CMD_ABORT, NULL, err, sizeof err);
+		code = eng_join(e);
+	} else {
+		struct eng_model *m = malloc(sizeof *m);
+
+		/* The operator left while the run went on (and did not ask to
+		 * keep it running): it stops at a safe point, state kept. */
+		if (m != NULL) {
+			eng_snapshot(e, m);
+			if (!m->finished && !uo->keep_running)
+				eng_post(e, ENG_CMD_ABORT, NULL, err, sizeof err);
+			free(m);
+		}
+		code = eng_join(e);
+	}
+	eng_free(e);
+	log_close();
+	return code;
 }
 
 static int
@@ -176,21 +173,21 @@ drive(int argc, char **argv, int rollback_only)
 		{ "take-over", no_argument, NULL, 'T' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "theme", required_argument, NULL, 't' },
+		{ "no-color", no_argument, NULL, 'n' },
+		{ "keep-running", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct driver d;
+	struct ui_opts uo = { 0 };
+	struct headless d;
 	struct eng_opts o = { 0 };
 	const char *config = "bgswitch.yaml", *logfile = NULL;
 	int headless = rollback_only, level = LOG_INFO, c, code;
 	char err[1024];
-	pthread_t sigt;
-	sigset_t set;
 	struct eng *e;
 
-	memset(&d, 0, sizeof d);
-	pthread_mutex_init(&d.out, NULL);
-	pthread_mutex_init(&d.sig, NULL);
+	headless_init(&d);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -221,6 +218,15 @@ drive(int argc, char **argv, int rollback_only)
 				return CLI_EXIT_USAGE;
 			}
 			break;
+		case 't':
+			uo.theme = optarg;
+			break;
+		case 'n':
+			uo.force_mono = 1;
+			break;
+		case 'k':
+			uo.keep_running = 1;
+			break;
 		case 'h':
 			(rollback_only ? rollback_usage : run_usage)(stdout);
 			return CLI_EXIT_OK;
@@ -233,11 +239,8 @@ drive(int argc, char **argv, int rollback_only)
 		fprintf(stderr, "bgswitch: unexpected argument '%s'\n", argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
-	if (!headless) {
-		fprintf(stderr, "bgswitch: the interactive screen is not built yet (it lands with issue #5);\n"
-		    "use: bgswitch run -c %s --headless [--approve switch,teardown]\n", config);
-		return CLI_EXIT_UNAVAILABLE;
-	}
+	if (!headless)
+		return interactive(config, &o, &uo, logfile, level);
 	if (logfile != NULL) {
 		if (log_open(logfile, (enum log_level)level) != 0) {
 			fprintf(stderr, "bgswitch: cannot open log %s\n", logfile);
@@ -248,43 +251,28 @@ drive(int argc, char **argv, int rollback_only)
 	}
 
 	/* Signals go to one thread that asks the engine to stop; every
-	 * other thread (the engine's too) inherits this mask. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
+	 * other thread (the engine's too) inherits its mask. */
+	headless_signals(&d);
 	o.config_path = config;
 	o.rollback_only = rollback_only;
-	o.on_event = on_event;
+	o.on_event = headless_on_event;
 	o.event_ctx = &d;
 	if (getenv("BGSWITCH_RETRY_MS") != NULL)
 		o.retry_ms = atol(getenv("BGSWITCH_RETRY_MS"));
 	if (getenv("BGSWITCH_OBSERVE_MS") != NULL)
 		o.observe_ms = atol(getenv("BGSWITCH_OBSERVE_MS"));
-	if ((d.e = eng_new(&o, err, sizeof err, &code)) == NULL) {
-		print_error(&d, code, err);
+	if ((e = eng_new(&o, err, sizeof err, &code)) == NULL) {
+		headless_error(&d, "bgswitch", code, err);
 		log_close();
 		return code;
 	}
-	{
-		struct eng_model m;
-
-		eng_snapshot(d.e, &m);
-		snprintf(d.blue, sizeof d.blue, "%s", m.clusters[0].name);
-	}
-	pthread_create(&sigt, NULL, signal_main, &d);
-	pthread_detach(sigt);
-	if ((code = eng_start(d.e, err, sizeof err)) != 0)
-		print_error(&d, code, err);
+	snprintf(d.blue, sizeof d.blue, "%s", eng_blue_name(e));
+	headless_attach(&d, e);
+	if ((code = eng_start(e, err, sizeof err)) != 0)
+		headless_error(&d, "bgswitch", code, err);
 	else
-		code = eng_join(d.e);
-	pthread_mutex_lock(&d.sig);
-	e = d.e;
-	d.e = NULL;
-	pthread_mutex_unlock(&d.sig);
+		code = eng_join(e);
+	headless_attach(&d, NULL);
 	eng_free(e);
 	log_close();
 	return code;

@@ -14,13 +14,9 @@
 #include "src/cli.h"
 #include "sim/sim.h"
 
-static int cmd_pending(const char *name, const char *issue);
-
-static int cmd_demo(int argc, char **argv)      { (void)argc; (void)argv; return cmd_pending("demo", "#5 (UI)"); }
-
 static const struct cli_command commands[] = {
 	{ "run",       cmd_run,       "-c FILE [--headless]", "the switchover (default command); --headless for pipelines" },
-	{ "demo",      cmd_demo,      "",               "the switchover screen against the embedded simulator" },
+	{ "demo",      cmd_demo,      "[--headless] [...]", "the switchover screen against the embedded simulator" },
 	{ "status",    cmd_status,    "-c FILE [--json]", "observed state of both clusters, traffic and DNS" },
 	{ "preflight", cmd_preflight, "-c FILE [--json]", "check config, credentials, permissions, connectivity" },
 	{ "rollback",  cmd_rollback,  "-c FILE",        "put traffic back on blue (headless)" },
@@ -28,13 +24,6 @@ static const struct cli_command commands[] = {
 	{ "sim",       sim_cmd,       "--dir DIR [...]", "run the simulated Azure + AKS world" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
-
-static int
-cmd_pending(const char *name, const char *issue)
-{
-	fprintf(stderr, "bgswitch: '%s' is not built yet (it lands with issue %s)\n", name, issue);
-	return CLI_EXIT_UNAVAILABLE;
-}
 
 static void
 usage(FILE *f)

@@ -61,7 +61,9 @@ CFG=$SIM_DIR/fast.yaml
 config 1s 3s >"$CFG"
 config 30s 3s >"$SIM_DIR/slow.yaml"
 
-"$BGSWITCH" run -c "$CFG" >/dev/null 2>&1; t_is $? 69 "run without --headless: the screen is not built yet (69)"
+"$BGSWITCH" run -c "$CFG" </dev/null >/dev/null 2>"$SIM_DIR/notty.err"
+t_is $? 2 "run without --headless and without a terminal: exit 2"
+grep -q -- "--headless runs without one" "$SIM_DIR/notty.err"; t_ok $? "and it says --headless runs without one"
 
 # ---- a gate not approved ----------------------------------------------------------------
 "$BGSWITCH" status -c "$CFG" --json >"$SIM_DIR/before.json" 2>/dev/null
