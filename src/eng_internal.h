@@ -92,6 +92,8 @@ struct eng {
 /* ---- engine.c: services for the workers ---- */
 
 long long eng_wall_ms(void);
+/* *TS = the CLOCK_MONOTONIC instant MS from now (E->cv's clock). */
+void eng_deadline(struct timespec *ts, long ms);
 void eng_log(struct eng *e, enum log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Sends event TYPE with FIELDS (taken; may be NULL). */

@@ -162,13 +162,7 @@ eng_checks_main(void *arg)
 		if (due < 0) {
 			struct timespec ts;
 
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_sec += wait / 1000;
-			ts.tv_nsec += (wait % 1000) * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
+			eng_deadline(&ts, (long)wait);
 			pthread_cond_timedwait(&e->cv, &e->mu, &ts);
 			pthread_mutex_unlock(&e->mu);
 			continue;
@@ -442,18 +436,6 @@ eng_observe_once(struct eng *e, int with_health)
  * KUBE_COALESCE_MS, so a storm of pod events costs a few copies a second. */
 #define KUBE_COALESCE_MS 100
 
-static void
-deadline_after(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 void *
 eng_observer_main(void *arg)
 {
@@ -471,7 +453,7 @@ eng_observer_main(void *arg)
 			next_arm = eng_wall_ms() + period;
 		}
 		pthread_mutex_lock(&e->mu);
-		deadline_after(&ts, (long)(next_arm - eng_wall_ms() > 0 ? next_arm - eng_wall_ms() : 0));
+		eng_deadline(&ts, (long)(next_arm - eng_wall_ms() > 0 ? next_arm - eng_wall_ms() : 0));
 		while (!e->quit && !e->kube_dirty && pthread_cond_timedwait(&e->cv, &e->mu, &ts) == 0)
 			;
 		dirty = e->kube_dirty;
@@ -486,7 +468,7 @@ eng_observer_main(void *arg)
 			observe_kube(e, CFG_GREEN);
 			/* coalesce: the next burst waits a little */
 			pthread_mutex_lock(&e->mu);
-			deadline_after(&ts, KUBE_COALESCE_MS);
+			eng_deadline(&ts, KUBE_COALESCE_MS);
 			while (!e->quit && pthread_cond_timedwait(&e->cv, &e->mu, &ts) == 0)
 				;
 			pthread_mutex_unlock(&e->mu);

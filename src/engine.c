@@ -94,8 +94,8 @@ eng_wall_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-deadline_in(struct timespec *ts, long ms)
+void
+eng_deadline(struct timespec *ts, long ms)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
 	ts->tv_sec += ms / 1000;
@@ -292,6 +292,15 @@ current_lock(const struct eng *e)
 	return e->lock_moved && e->lock_green != NULL ? e->lock_green : e->lock;
 }
 
+/* RC, having said why when it is a lost lock. */
+static int
+lock_said(struct eng *e, int rc)
+{
+	if (rc == ENG_R_LOCK)
+		eng_reason(e, ENG_R_LOCK, "lost the lock: %s; stopped acting", lock_lost_reason(current_lock(e)));
+	return rc;
+}
+
 static int
 interrupted_locked(struct eng *e, int flags)
 {
@@ -312,9 +321,7 @@ eng_interrupted(struct eng *e, int flags)
 	pthread_mutex_lock(&e->mu);
 	rc = interrupted_locked(e, flags);
 	pthread_mutex_unlock(&e->mu);
-	if (rc == ENG_R_LOCK)
-		eng_reason(e, ENG_R_LOCK, "lost the lock: %s; stopped acting", lock_lost_reason(current_lock(e)));
-	return rc;
+	return lock_said(e, rc);
 }
 
 int
@@ -323,13 +330,13 @@ eng_sleep(struct eng *e, long ms, int flags)
 	struct timespec until;
 	int rc;
 
-	deadline_in(&until, ms);
+	eng_deadline(&until, ms);
 	pthread_mutex_lock(&e->mu);
 	while ((rc = interrupted_locked(e, flags)) == ENG_R_NEXT) {
 		/* Wake at least every second: the lock's validity is a clock. */
 		struct timespec step;
 
-		deadline_in(&step, 1000);
+		eng_deadline(&step, 1000);
 		if (step.tv_sec > until.tv_sec || (step.tv_sec == until.tv_sec && step.tv_nsec > until.tv_nsec))
 			step = until;
 		if (pthread_cond_timedwait(&e->cv, &e->mu, &step) == ETIMEDOUT) {
@@ -343,9 +350,7 @@ eng_sleep(struct eng *e, long ms, int flags)
 	if (rc == ENG_R_NEXT)
 		rc = interrupted_locked(e, flags);
 	pthread_mutex_unlock(&e->mu);
-	if (rc == ENG_R_LOCK)
-		eng_reason(e, ENG_R_LOCK, "lost the lock: %s; stopped acting", lock_lost_reason(current_lock(e)));
-	return rc;
+	return lock_said(e, rc);
 }
 
 int
@@ -379,7 +384,7 @@ eng_gate(struct eng *e, enum eng_gate gate, char lines[][ENG_LINE], int nlines, 
 		while ((rc = interrupted_locked(e, flags)) == ENG_R_NEXT && !e->want_confirm) {
 			struct timespec step;
 
-			deadline_in(&step, 1000);
+			eng_deadline(&step, 1000);
 			pthread_cond_timedwait(&e->cv, &e->mu, &step);
 		}
 		if (rc == ENG_R_NEXT) {
@@ -495,7 +500,7 @@ eng_wait(struct eng *e, uint64_t version, long timeout_ms)
 	struct timespec until;
 	uint64_t v;
 
-	deadline_in(&until, timeout_ms);
+	eng_deadline(&until, timeout_ms);
 	pthread_mutex_lock(&e->mu);
 	while (e->m.version == version && !e->m.finished)
 		if (pthread_cond_timedwait(&e->cv, &e->mu, &until) == ETIMEDOUT)

@@ -34,6 +34,7 @@
 
 #include "src/journal.h"
 #include "src/log.h"
+#include "src/util.h"
 
 /* ---- names --------------------------------------------------------------- */
 
@@ -1108,6 +1109,45 @@ journal_note(struct journal *j, const char *text, char *err, size_t errlen)
 
 	return append_built(j, JOURNAL_NOTE, o, o != NULL && add_text(o, "text", text != NULL ? text : ""),
 	    err, errlen);
+}
+
+int
+journal_intent_for(struct journal *j, const char *what, const char *subject, const cJSON *before,
+    const cJSON *after, uint64_t *action, char *err, size_t errlen)
+{
+	char why[600] = "";
+
+	if (before == NULL || after == NULL) {
+		util_errf(err, errlen, "%s not changed: out of memory", subject);
+		return -1;
+	}
+	if (journal_intent(j, what, before, after, action, why, sizeof why) != 0) {
+		util_errf(err, errlen, "%s not changed: the journal could not record the intent (%s)",
+		    subject, why);
+		log_warn("journal", "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+journal_outcome_for(struct journal *j, uint64_t action, int rc, const cJSON *seen, const char *why,
+    char *err, size_t errlen)
+{
+	char jerr[600] = "";
+
+	if (journal_outcome(j, action, rc == 0, seen, rc == 0 ? NULL : why, jerr, sizeof jerr) == 0) {
+		if (rc != 0)
+			util_errf(err, errlen, "%s", why);
+		return 0;
+	}
+	log_warn("journal", "outcome of action %llu not recorded: %s", (unsigned long long)action, jerr);
+	if (rc != 0)
+		util_errf(err, errlen, "%s; and the journal could not record that outcome (%s)", why, jerr);
+	else
+		util_errf(err, errlen, "the change was made but the journal could not record its outcome "
+		    "(%s); resume will reconcile it with ARM", jerr);
+	return -1;
 }
 
 /* ---- runs and the reconcile view ----------------------------------------- */

@@ -121,6 +121,20 @@ int journal_rollback(struct journal *j, const char *reason, int automatic, char 
 int journal_run_end(struct journal *j, enum journal_result result, char *err, size_t errlen);
 int journal_note(struct journal *j, const char *text, char *err, size_t errlen);
 
+/*
+ * The two ends of a change as every module that changes things words them
+ * for the operator.  journal_intent_for: journal_intent() with ERR saying
+ * "SUBJECT not changed: the journal could not record the intent (...)";
+ * 0 or -1 (then nothing may be changed).  journal_outcome_for: the outcome
+ * of ACTION whose change returned RC (0 done) with WHY; 0 when recorded
+ * (ERR = WHY when RC != 0), -1 when the journal did not take it (ERR says
+ * what happened to the change and that resume will reconcile it with ARM).
+ */
+int journal_intent_for(struct journal *j, const char *what, const char *subject,
+    const cJSON *before, const cJSON *after, uint64_t *action, char *err, size_t errlen);
+int journal_outcome_for(struct journal *j, uint64_t action, int rc, const cJSON *seen,
+    const char *why, char *err, size_t errlen);
+
 /* ---- reading ----------------------------------------------------------- */
 
 #define JOURNAL_NOENT 1		/* returned by readers: there is no journal file */

@@ -131,43 +131,20 @@ static int
 intent(struct traffic *t, const char *what, const char *subject, const cJSON *before,
     const cJSON *after, uint64_t *action, char *err, size_t errlen)
 {
-	char why[600] = "";
-
-	if (journal_intent(t->journal, what, before, after, action, why, sizeof why) != 0) {
-		util_errf(err, errlen, "%s not changed: the journal could not record the intent (%s)",
-		    subject, why);
-		log_warn(MOD, "%s", err);
-		return TRAFFIC_E_JOURNAL;
-	}
-	return 0;
+	return journal_intent_for(t->journal, what, subject, before, after, action, err, errlen) == 0
+	    ? 0 : TRAFFIC_E_JOURNAL;
 }
 
-/*
- * Records the outcome of ACTION.  RC is the write's result and WHY its
- * error; SEEN the state read back (NULL: unknown, which leaves the intent
- * pending in the journal's view).  Returns RC, or TRAFFIC_E_JOURNAL when
- * the write worked but the journal did not take its outcome; ERR says all.
- */
+/* Records the outcome of ACTION (RC the change's result, WHY its error,
+ * SEEN what was read back: NULL is unknown, which leaves the intent
+ * pending).  Returns RC, or TRAFFIC_E_JOURNAL when the change worked but the
+ * journal did not take its outcome; ERR says all. */
 static int
 outcome(struct traffic *t, uint64_t action, int rc, const cJSON *seen, const char *why,
     char *err, size_t errlen)
 {
-	char jerr[600] = "";
-
-	if (journal_outcome(t->journal, action, rc == 0, seen, rc == 0 ? NULL : why, jerr,
-	    sizeof jerr) == 0) {
-		if (rc != 0)
-			util_errf(err, errlen, "%s", why);
+	if (journal_outcome_for(t->journal, action, rc, seen, why, err, errlen) == 0 || rc != 0)
 		return rc;
-	}
-	log_warn(MOD, "journal: outcome of action %llu not recorded: %s",
-	    (unsigned long long)action, jerr);
-	if (rc != 0) {
-		util_errf(err, errlen, "%s; and the journal could not record that outcome (%s)", why, jerr);
-		return rc;
-	}
-	util_errf(err, errlen, "the change was made but the journal could not record its outcome (%s); "
-	    "resume will reconcile it with ARM", jerr);
 	return TRAFFIC_E_JOURNAL;
 }
 
