@@ -280,6 +280,13 @@ eng_st_observe(struct eng *e)
 		long long t = ts_ms(e->view.stage_done_ts[3]);
 
 		e->switched_ms = t > 0 ? t : eng_wall_ms();
+		/* the screen's resolver countdown, from the switch's end (at or
+		 * after the record's change: never too early) */
+		if (e->view.dns_before != NULL) {
+			pthread_mutex_lock(&e->mu);
+			e->m.traffic.dns_changed_ms = e->switched_ms;
+			pthread_mutex_unlock(&e->mu);
+		}
 	}
 	if (e->o.rollback_only)
 		next = ENG_S_ROLLBACK;

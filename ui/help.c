@@ -117,7 +117,7 @@ build(const struct ui *u, int width)
 	snprintf(buf, sizeof buf, "%s done / passing   %s running   %s pending   %s failed   %s skipped",
 	    u->g->done, u->g->running, u->g->pending, u->g->failed, u->g->skipped);
 	para(u, 3, width, normal, buf, NULL);
-	para(u, 3, width, normal, "LIVE: the cluster serving traffic (blue until the switchover is done); "
+	para(u, 3, width, normal, "LIVE: the cluster serving the traffic (blue until all of it is on green); "
 	    "candidate: the other one.", NULL);
 	para(u, 3, width, normal, "disconnected 12s / STALE: the cluster's API server stopped answering; the "
 	    "numbers are the last ones it gave, and \"data 14s old\" says how old.", NULL);

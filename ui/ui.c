@@ -252,7 +252,18 @@ ui_stage_running(const struct ui *u)
 int
 ui_live_role(const struct ui *u)
 {
-	return u->m->state == ENG_S_DONE ? 1 : 0;
+	const struct eng_traffic_view *t = &u->m->traffic;
+	int gw_green = !t->has_gateway || (t->gateway_known && t->green_share >= 99.5);
+	int dns_green = !t->has_dns || (t->dns_known && strcmp(t->points_to, "green") == 0);
+
+	/* The cluster that serves the traffic: green once all of it is there
+	 * (during the rollback window too), blue until then and after a
+	 * rollback. */
+	if (u->m->state == ENG_S_DONE)
+		return 1;
+	if (u->m->state == ENG_S_ROLLBACK || u->m->state == ENG_S_ROLLED_BACK)
+		return 0;
+	return (t->has_gateway || t->has_dns) && gw_green && dns_green ? 1 : 0;
 }
 
 /* ---- drawing ------------------------------------------------------------------------ */
