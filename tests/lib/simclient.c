@@ -9,26 +9,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
 #include "sim/sim.h"
 #include "src/http.h"
 #include "tests/lib/simclient.h"
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
+#include "tests/lib/testenv.h"
 
 /* VALUE of "KEY=VALUE" (quotes stripped) in the env file TEXT. */
 static int
@@ -198,5 +188,5 @@ simclient_stop(struct simclient *x)
 	arm_client_free(x->arm);
 	az_cred_free(x->cred);
 	sim_stop();
-	nftw(x->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testlib_rmtree(x->dir);
 }

@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ftw.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tests/lib/testenv.h"
 
@@ -29,4 +32,20 @@ testenv_set(struct testenv *e, const char *k, const char *v)
 	e->kv[e->n][0] = k;
 	e->kv[e->n][1] = v;
 	e->n++;
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int
+testlib_rmtree(const char *dir)
+{
+	/* Depth first, so a directory is removed after what it holds. */
+	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

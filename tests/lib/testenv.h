@@ -1,7 +1,8 @@
 /*
- * testenv.h — an environment a test injects into code that takes a getenv
- * function (az_cred_config.getenv_fn), so tests never setenv() the
- * process-wide environment under threads.
+ * testenv.h — what a test sets up around the code it runs: an environment
+ * it injects into code that takes a getenv function
+ * (az_cred_config.getenv_fn), so tests never setenv() the process-wide
+ * environment under threads; and the removal of its temp directories.
  */
 #ifndef TESTS_LIB_TESTENV_H
 #define TESTS_LIB_TESTENV_H
@@ -17,5 +18,8 @@ struct testenv {
 const char *testenv_get(void *ctx, const char *name);
 /* Adds K=V (fails the test when full). */
 void testenv_set(struct testenv *e, const char *k, const char *v);
+
+/* Removes DIR and everything under it, symlinks not followed: 0, or -1. */
+int testlib_rmtree(const char *dir);
 
 #endif

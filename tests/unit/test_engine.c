@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +33,7 @@
 #include "src/journal.h"
 #include "src/log.h"
 #include "tests/lib/simclient.h"
+#include "tests/lib/testenv.h"
 
 #define GW_ID_FMT "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/applicationGateways/agw-prod"
 #define DNS_ID_FMT "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/privateDnsZones/priv.contoso.com/A/aks"
@@ -53,15 +53,6 @@ static struct {
 } T;
 
 /* ---- fixture ------------------------------------------------------------------- */
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void
 write_cfg(const struct cfgopts *o)
@@ -130,7 +121,7 @@ teardown(void **state)
 	(void)state;
 	simclient_stop(&T.x);
 	cJSON_Delete(T.events);
-	nftw(T.state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testlib_rmtree(T.state);
 	return 0;
 }
 

@@ -17,7 +17,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,21 +31,13 @@
 
 #include "kube/exec_cred.h"
 #include "kube/kubeconfig.h"
+#include "tests/lib/testenv.h"
 
 #define FIX "tests/fixtures/kubeconfig/"
 
 static char dir[64];		/* the private directory of this run */
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 group_setup(void **state)
@@ -60,7 +51,7 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return testlib_rmtree(dir);
 }
 
 static void

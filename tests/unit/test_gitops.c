@@ -14,18 +14,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "kube/kube_client.h"
-#include "kube/kubeconfig.h"
 #include "sim/sim.h"
 #include "src/gitops.h"
 #include "src/http.h"
+#include "tests/lib/simkube.h"
 
 #define assert_contains(hay, needle) do { \
 	if (strstr((hay), (needle)) == NULL) \
@@ -36,101 +33,32 @@
 #define HR "/apis/helm.toolkit.fluxcd.io/v2/namespaces/flux-system/helmreleases"
 #define APP "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications"
 
-static char dir[64], ca_path[128];
+static struct simkube sk;
 static struct kube_client *green;
 static struct http_client *ctl;
 
 /* ---- the simulator ----------------------------------------------------------------- */
 
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static struct kube_client *
-client_for(const char *context)
-{
-	char err[KUBECONFIG_ERR_SIZE] = "", path[128];
-	struct kubeconfig *kc;
-	struct kubeconfig_target t;
-	struct kube_client *c;
-
-	snprintf(path, sizeof path, "%s/kubeconfig", dir);
-	kc = kubeconfig_load(path, err, sizeof err);
-	if (kc == NULL || kubeconfig_resolve(kc, context, &t, err, sizeof err) != 0) {
-		fprintf(stderr, "# kubeconfig %s: %s\n", context, err);
-		kubeconfig_free(kc);
-		return NULL;
-	}
-	c = kube_client_new(&t, NULL, err, sizeof err);
-	if (c == NULL)
-		fprintf(stderr, "# kube_client_new: %s\n", err);
-	kubeconfig_target_free(&t);
-	kubeconfig_free(kc);
-	return c;
-}
-
 /* The default world with green existing: nodes, an API server, no namespaces. */
-static int
-write_world(const char *path)
-{
-	static const char green_entry[] =
-	    "    exists: true\n"
-	    "    dns_prefix: aks-prod-green\n"
-	    "    node_pools:\n"
-	    "      - { name: system, mode: System, count: 3, vm_size: Standard_D4ds_v5 }\n"
-	    "    namespaces: {}\n";
-	char text[16384], *at;
-	FILE *f = fopen("sim/worlds/default.yaml", "r");
-	size_t n;
-
-	if (f == NULL)
-		return -1;
-	n = fread(text, 1, sizeof text - 1, f);
-	fclose(f);
-	text[n] = '\0';
-	at = strstr(text, "    exists: false\n");
-	if (at == NULL)
-		return -1;
-	if ((f = fopen(path, "w")) == NULL)
-		return -1;
-	fwrite(text, 1, (size_t)(at - text), f);
-	fputs(green_entry, f);
-	fputs(at + strlen("    exists: false\n"), f);
-	return fclose(f);
-}
+static const char green_entry[] =
+    "    exists: true\n"
+    "    dns_prefix: aks-prod-green\n"
+    "    node_pools:\n"
+    "      - { name: system, mode: System, count: 3, vm_size: Standard_D4ds_v5 }\n"
+    "    namespaces: {}\n";
 
 static int
 sim_setup(void **state)
 {
-	struct sim_opts o = { 0 };
 	struct http_tls tls = { 0 };
 	struct http_client_config hc = { 0 };
-	char err[1024], world[128];
+	char err[1024];
 
 	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/bgswitch-gitops-XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (simkube_start_green(&sk, "gitops", 100, green_entry) != 0)
 		return -1;
-	snprintf(world, sizeof world, "%s/world.yaml", dir);
-	if (write_world(world) != 0) {
-		fprintf(stderr, "# cannot write %s (run from the repository root)\n", world);
-		return -1;
-	}
-	o.dir = dir;
-	o.world = world;
-	o.speed = 100;
-	if (sim_start(&o, err, sizeof err) != 0) {
-		fprintf(stderr, "# sim_start: %s\n", err);
-		return -1;
-	}
-	green = client_for("aks-prod-green");
-	snprintf(ca_path, sizeof ca_path, "%s/ca.pem", dir);
-	tls.ca_file = ca_path;
+	green = simkube_client(&sk, "aks-prod-green");
+	tls.ca_file = sk.ca;
 	hc.name = "sim-control";
 	hc.tls = &tls;
 	ctl = http_client_new(&hc, err, sizeof err);
@@ -141,10 +69,8 @@ static int
 sim_teardown(void **state)
 {
 	(void)state;
-	kube_client_free(green);
 	http_client_free(ctl);
-	sim_stop();
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return simkube_stop(&sk);
 }
 
 /* POST /_sim/clusters/aks-prod-green/ACTION with BODY (the faults). */

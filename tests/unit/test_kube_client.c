@@ -24,7 +24,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ftw.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -43,6 +42,7 @@
 #include "sim/sim.h"
 #include "src/http.h"
 #include "src/log.h"
+#include "tests/lib/testenv.h"
 
 #define PREFIX "/clusters/c1"
 
@@ -338,15 +338,6 @@ reply_script(struct MHD_Connection *conn, struct script *proto)
 /* ---- helpers -------------------------------------------------------------- */
 
 static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 group_setup(void **state)
 {
 	(void)state;
@@ -358,7 +349,7 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return testlib_rmtree(dir);
 }
 
 static void
@@ -1493,7 +1484,7 @@ sim_teardown(void **state)
 	(void)state;
 	kube_client_free(sim_client);
 	sim_stop();
-	return nftw(sim_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return testlib_rmtree(sim_dir);
 }
 
 static void

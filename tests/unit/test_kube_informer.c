@@ -22,7 +22,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ftw.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -32,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +41,7 @@
 #include "sim/sim.h"
 #include "src/http.h"
 #include "src/log.h"
+#include "tests/lib/testenv.h"
 
 /* ---- a tiny API server for pods -------------------------------------------- */
 
@@ -1266,15 +1265,6 @@ static struct http_client *ctl;
 static char sim_dir[64], ca_path[128];
 
 static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 sim_setup(void **state)
 {
 	struct sim_opts o = { 0 };
@@ -1323,7 +1313,7 @@ sim_teardown(void **state)
 	kube_client_free(sc);
 	http_client_free(ctl);
 	sim_stop();
-	return nftw(sim_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return testlib_rmtree(sim_dir);
 }
 
 static void

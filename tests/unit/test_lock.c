@@ -33,6 +33,7 @@
 #include "sim/sim.h"
 #include "src/lock.h"
 #include "src/log.h"
+#include "tests/lib/testenv.h"
 
 static char tmp[64];			/* this run's directory */
 
@@ -40,13 +41,6 @@ static char tmp[64];			/* this run's directory */
 	if (strstr((hay), (needle)) == NULL)					\
 		fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));	\
 } while (0)
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
 
 /* XDG_STATE_HOME = TMP/SUB: each operator gets its own. */
 static void
@@ -560,6 +554,6 @@ main(void)
 	/* Forks happen here, while this process has one thread. */
 	failed = cmocka_run_group_tests_name("lock_local", local, NULL, NULL);
 	failed += cmocka_run_group_tests_name("lock_lease", lease, sim_setup, sim_teardown);
-	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testlib_rmtree(tmp);
 	return failed;
 }

@@ -37,6 +37,7 @@
 #include "src/log.h"
 #include "src/provision.h"
 #include "tests/lib/simclient.h"
+#include "tests/lib/testenv.h"
 
 #define JNAME	"provision-test"
 #define BLUE	"aks-prod-blue"
@@ -63,15 +64,6 @@ struct fix {
 };
 
 static struct fix F;
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* ---- control endpoint ------------------------------------------------------------ */
 
@@ -332,8 +324,8 @@ teardown(void **state)
 	cfg_free(&F.cfg);
 	http_client_free(F.ctl);
 	simclient_stop(&F.sc);
-	nftw(F.state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	nftw(F.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testlib_rmtree(F.state);
+	testlib_rmtree(F.tmp);
 	unsetenv("XDG_STATE_HOME");
 	return 0;
 }

@@ -40,7 +40,6 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <ftw.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
@@ -98,15 +97,6 @@ epoch_ms(void)
 } while (0)
 
 /* ---- files ---------------------------------------------------------------------- */
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void
 write_file(const char *path, const char *text, int mode)
@@ -1675,6 +1665,6 @@ main(void)
 	/* A second world in the same process, after sim_stop(). */
 	failed += cmocka_run_group_tests_name("sim_clients_refresh", refresh, refresh_setup,
 	    main_teardown);
-	nftw(W.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testlib_rmtree(W.tmp);
 	return failed;
 }

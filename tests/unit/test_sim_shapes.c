@@ -33,15 +33,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#include <ftw.h>
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
 #include "sim/sim.h"
+#include "tests/lib/testenv.h"
 
 #define FIXTURES "tests/fixtures/azure/"
 
@@ -348,15 +347,6 @@ env_value(const char *env, const char *key, char *out, size_t n)
 }
 
 static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 setup(void **state)
 {
 	struct sim_opts o = { 0 };
@@ -436,7 +426,7 @@ teardown(void **state)
 	(void)state;
 	sim_stop();
 	curl_global_cleanup();
-	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	testlib_rmtree(dir);
 	return 0;
 }
 

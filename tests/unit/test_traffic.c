@@ -38,6 +38,7 @@
 #include "src/log.h"
 #include "src/traffic.h"
 #include "tests/lib/simclient.h"
+#include "tests/lib/testenv.h"
 
 #define JNAME	"traffic-test"
 #define BLUE_IP	"10.10.1.4"
@@ -65,15 +66,6 @@ struct fix {
 };
 
 static struct fix F;
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* ---- control endpoint ------------------------------------------------------------ */
 
@@ -330,7 +322,7 @@ teardown(void **state)
 	cfg_free(&F.cfg);
 	http_client_free(F.ctl);
 	simclient_stop(&F.sc);
-	nftw(F.state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testlib_rmtree(F.state);
 	unsetenv("XDG_STATE_HOME");
 	return 0;
 }
