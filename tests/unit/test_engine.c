@@ -391,9 +391,9 @@ test_full_run(void **state)
 	recs = journal_records();
 	assert_int_equal(count_records(recs, "run-start", NULL, NULL), 1);
 	for (int s = 0; s < 5; s++) {
-		char st[4];
+		char st[4];	/* "T0".."T4" */
 
-		snprintf(st, sizeof st, "T%d", s);
+		snprintf(st, sizeof st, "T%c", (char)('0' + s));
 		assert_int_equal(count_records(recs, "stage", "stage", st) >= 2, 1);
 	}
 	assert_int_equal(count_records(recs, "stage", "state", "done"), 5);
