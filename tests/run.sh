@@ -46,8 +46,18 @@ done
 for t in tests/conformance/*.sh; do
     [ -f "$t" ] && list="$list $t"
 done
+# The longest first, so that two lanes end together (the order they are
+# printed in stays the one above).
+slow="tests/conformance/ui_walk.sh $BUILD/tests/test_engine tests/conformance/engine.sh"
+order=""
+for t in $slow; do
+    case " $list " in *" $t "*) order="$order $t" ;; esac
+done
+for t in $list; do
+    case " $slow " in *" $t "*) ;; *) order="$order $t" ;; esac
+done
 export out
-printf '%s\n' $list | xargs -P "${TEST_JOBS:-2}" -I{} sh -c '
+printf '%s\n' $order | xargs -P "${TEST_JOBS:-2}" -I{} sh -c '
     t=$1
     case "$t" in
     *.sh) name=$(basename "$t" .sh); sh "$t" >"$out/$name.log" 2>&1 ;;
