@@ -666,6 +666,9 @@ eng_st_switch_gate(struct eng *e)
 		    e->cfg.dns.ttl > 0 ? (long long)e->cfg.dns.ttl : ts.dns.ttl, when);
 	}
 	snprintf(lines[n++], ENG_LINE, "rollback window afterwards: %ld s", e->cfg.window_ms / 1000);
+	/* what the operator decides on, fresh (backend health is otherwise
+	 * read only every fifth look) */
+	eng_observe_once(e, 1);
 	eng_progress(e, 3, "waiting for confirmation");
 	return eng_gate(e, ENG_GATE_SWITCH, lines, n, NULL, 0);
 }
@@ -828,6 +831,7 @@ switch_gateway(struct eng *e)
 			eng_event(e, "step", f);
 		}
 		snprintf(after, sizeof after, "step %d/%d (%d %%)", i + 1, e->cfg.gateway.nsteps, a.percent);
+		eng_observe_once(e, 1);		/* the screen shows the step at once */
 		if ((rc = soak(e, after)) != ENG_R_NEXT)
 			return rc;
 		ts.weights.green.share = a.percent;
