@@ -40,6 +40,7 @@
 #include "kube/kube_client.h"
 #include "src/cli.h"
 #include "src/config.h"
+#include "src/freeze.h"
 #include "src/conn.h"
 #include "src/http.h"
 #include "src/lock.h"
@@ -1505,9 +1506,24 @@ check_kube(struct pf *p, enum cfg_role role)
 			{ "delete", "admissionregistration.k8s.io", "validatingadmissionpolicybindings", "" },
 		};
 
+		char why[1024], howto[1200];
+		int served;
+
 		kube_check_name(role, KC_FREEZE, check, sizeof check);
-		check_fixed(p, check, &k, freeze, sizeof freeze / sizeof freeze[0],
-		    "create/delete validatingadmissionpolicies and bindings allowed");
+		/* The API first: a blue older than 1.30 cannot be frozen at
+		 * all, whatever the permissions say. */
+		served = freeze_supported(k.client, 15000, why, sizeof why);
+		if (served == 0) {
+			snprintf(howto, sizeof howto, "set sync.freeze: false in %s, or upgrade blue to "
+			    "Kubernetes 1.30 or later", p->cfg->path);
+			add(p, PF_FAIL, check, howto, "%s", why);
+		} else if (served < 0) {
+			add(p, PF_FAIL, check, "check blue's API server", "cannot tell whether blue serves "
+			    "ValidatingAdmissionPolicy: %s", why);
+		} else {
+			check_fixed(p, check, &k, freeze, sizeof freeze / sizeof freeze[0],
+			    "create/delete validatingadmissionpolicies and bindings allowed");
+		}
 	}
 	{
 		/* The screen and the checks list and watch nodes and pods of

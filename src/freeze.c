@@ -113,6 +113,16 @@ api_served(struct kube_client *c, long timeout_ms, long long deadline, char *err
 	return 0;
 }
 
+int
+freeze_supported(struct kube_client *blue, long timeout_ms, char *err, size_t errlen)
+{
+	if (blue == NULL) {
+		snprintf(err, errlen, "freeze: no connection to blue");
+		return -1;
+	}
+	return api_served(blue, timeout_ms, 0, err, errlen);
+}
+
 /* bgswitch's user name on blue, as admission sees it, into BUF. */
 static int
 whoami(struct kube_client *c, long timeout_ms, long long deadline, char *buf, size_t n,

@@ -43,6 +43,10 @@ int freeze_name(const char *switchover, char *buf, size_t len);
  * applies the policy, then the binding.  Idempotent.  TIMEOUT_MS bounds
  * the whole call (0 = the client's default per request).  Returns 0, or
  * -1 with ERR set. */
+/* Whether BLUE serves admissionregistration.k8s.io/v1 validatingadmission-
+ * policies and bindings: 1, 0 (ERR says what is missing, blue's version and
+ * what to do), -1 when it could not be read (ERR).  No write. */
+int freeze_supported(struct kube_client *blue, long timeout_ms, char *err, size_t errlen);
 int freeze_apply(struct kube_client *blue, const char *switchover, char *const *namespaces,
     long timeout_ms, char *err, size_t errlen);
 /* Thaws: deletes the binding, then the policy.  Either being gone already

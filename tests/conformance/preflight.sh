@@ -151,7 +151,11 @@ pf -c "$T/freeze.yaml"
 t_is "$RC" 1 "a synced namespace missing on blue exits 1"
 grep -A1 -E '^FAIL +blue namespaces$' "$T/out" | grep -q "missing on blue: no-such-ns"
 t_ok $? "and the namespaces line names it"
-t_is "$(status 'blue freeze policies')" ok "sync.freeze: true checks the admission policy verbs"
+t_is "$(status 'blue freeze policies')" FAIL "sync.freeze: true on a 1.29 blue fails: it cannot be frozen"
+grep -A2 -E '^FAIL +blue freeze policies$' "$T/out" | grep -q "needs Kubernetes 1.30 or later on blue"
+t_ok $? "and says why (Kubernetes 1.30 or later), with blue's version"
+grep -A3 -E '^FAIL +blue freeze policies$' "$T/out" | grep -q "fix: set sync.freeze: false"
+t_ok $? "and what to do"
 
 # ---- an API server outage ----------------------------------------------------------
 
@@ -166,4 +170,17 @@ t_is "$(status 'blue cluster')" ok "ARM still reports blue"
 sim_curl -X POST -d '{"seconds":0}' "$SIM_URL/_sim/clusters/aks-prod-blue/outage" >/dev/null
 
 sim_down
+
+# ---- freeze on a blue that serves ValidatingAdmissionPolicy (1.30) ----------------------
+sed -e '0,/kubernetes_version: 1.29.7/s//kubernetes_version: 1.30.5/' sim/worlds/default.yaml \
+    >"$T/world130.yaml"
+if sim_up --speed 50 --world "$T/world130.yaml"; then
+    . "$SIM_DIR/env"
+    sed -e 's/freeze: false/freeze: true/' "$SIM_DIR/bgswitch.yaml" >"$T/freeze130.yaml"
+    pf -c "$T/freeze130.yaml"
+    t_is "$(status 'blue freeze policies')" ok "on a 1.30 blue the freeze's admission policy verbs are checked and pass"
+    sim_down
+else
+    t_ok 1 "simulator with a 1.30 blue starts"
+fi
 t_done
