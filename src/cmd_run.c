@@ -102,8 +102,7 @@ parse_approve(const char *s, struct headless *d)
  * terminal and stops the engine at a safe point).
  */
 static int
-interactive(const char *config, struct eng_opts *o, const struct ui_opts *uo, const char *logfile,
-    int level)
+interactive(const char *config, struct eng_opts *o, const struct ui_opts *uo)
 {
 	struct ui_opts ui = *uo;
 	struct theme t;
@@ -116,14 +115,6 @@ interactive(const char *config, struct eng_opts *o, const struct ui_opts *uo, co
 		    "--headless runs without one\n");
 		return CLI_EXIT_USAGE;
 	}
-
-	/* The log never goes to the terminal the screen owns. */
-	if (logfile != NULL && log_open(logfile, (enum log_level)level) != 0) {
-		fprintf(stderr, "bgswitch: cannot open log %s\n", logfile);
-		return CLI_EXIT_USAGE;
-	}
-	if (logfile == NULL)
-		log_set_level(LOG_OFF);
 	o->config_path = config;
 	if ((e = eng_new(o, err, sizeof err, &code)) == NULL) {
 		fprintf(stderr, "bgswitch: %s\n", err);
@@ -239,16 +230,16 @@ drive(int argc, char **argv, int rollback_only)
 		fprintf(stderr, "bgswitch: unexpected argument '%s'\n", argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
-	if (!headless)
-		return interactive(config, &o, &uo, logfile, level);
-	if (logfile != NULL) {
-		if (log_open(logfile, (enum log_level)level) != 0) {
-			fprintf(stderr, "bgswitch: cannot open log %s\n", logfile);
-			return CLI_EXIT_USAGE;
-		}
-	} else {
-		log_set_level(LOG_OFF);
+	/* The log goes to --log only: never to the terminal (the screen owns
+	 * it) nor to stdout (events only). */
+	if (logfile != NULL && log_open(logfile, (enum log_level)level) != 0) {
+		fprintf(stderr, "bgswitch: cannot open log %s\n", logfile);
+		return CLI_EXIT_USAGE;
 	}
+	if (logfile == NULL)
+		log_set_level(LOG_OFF);
+	if (!headless)
+		return interactive(config, &o, &uo);
 
 	/* Signals go to one thread that asks the engine to stop; every
 	 * other thread (the engine's too) inherits its mask. */

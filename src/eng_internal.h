@@ -61,6 +61,7 @@ struct eng {
 	struct arm_opts arm_opts;	/* cancel = E->cancel */
 	struct journal_view view;	/* the journal as found at start */
 	long long switched_ms;		/* wall ms traffic became fully green; 0 */
+	long long dns_ttl_before;	/* the live record's TTL before the switch; -1 not read yet */
 	int resumed;
 	enum cfg_role lock_role;	/* where the main Lease is */
 	enum eng_state next_state;	/* chosen by the observe worker; ENG_NSTATES */

@@ -44,29 +44,6 @@ eng_next_override(struct eng *e)
 	return s;
 }
 
-/* "2026-11-26T21:04:05.123Z" or "...Z" without fraction -> Unix ms; -1. */
-static long long
-ts_ms(const char *ts)
-{
-	struct tm tm;
-	int ms = 0;
-	const char *p;
-
-	memset(&tm, 0, sizeof tm);
-	if (ts == NULL || (p = strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
-		return -1;
-	if (*p == '.') {
-		int digits = 0;
-
-		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
-			if (digits < 3)
-				ms = ms * 10 + (*p - '0');
-		while (digits > 0 && digits < 3)
-			ms *= 10, digits++;
-	}
-	return (long long)timegm(&tm) * 1000 + ms;
-}
-
 static void
 clock_text(long long wall_ms, char *buf, size_t n)
 {
@@ -277,7 +254,7 @@ eng_st_observe(struct eng *e)
 	eng_observe_once(e, 1);
 
 	if (e->view.stage_done[3]) {
-		long long t = ts_ms(e->view.stage_done_ts[3]);
+		long long t = journal_ts_ms(e->view.stage_done_ts[3]);
 
 		e->switched_ms = t > 0 ? t : eng_wall_ms();
 		/* the screen's resolver countdown, from the switch's end (at or
@@ -400,42 +377,40 @@ set_freeze(struct eng *e, int on)
 	cJSON *before = cJSON_CreateObject(), *after = cJSON_CreateObject();
 	char err[1024], why[1024];
 	uint64_t action;
-	int present = -1, rc;
+	int present = -1, rc = ENG_R_NEXT;
 
 	if (freeze_present(e->kube[CFG_BLUE].client, e->cfg.name, &present, err, sizeof err) != 0) {
-		cJSON_Delete(before);
-		cJSON_Delete(after);
-		return eng_reason(e, ENG_R_FAIL, "freeze: cannot read blue: %s", err);
+		rc = eng_reason(e, ENG_R_FAIL, "freeze: cannot read blue: %s", err);
+		goto out;
 	}
-	if (present == on) {
-		cJSON_Delete(before);
-		cJSON_Delete(after);
-		return ENG_R_NEXT;
-	}
+	if (present == on)
+		goto out;
 	cJSON_AddStringToObject(before, "cluster", e->cfg.clusters[CFG_BLUE].name);
 	cJSON_AddBoolToObject(before, "present", present);
 	cJSON_AddStringToObject(after, "cluster", e->cfg.clusters[CFG_BLUE].name);
 	cJSON_AddBoolToObject(after, "present", on);
-	rc = journal_intent(e->journal, on ? "freeze" : "unfreeze", before, after, &action, err, sizeof err);
-	cJSON_Delete(before);
-	if (rc != 0) {
-		cJSON_Delete(after);
-		return eng_reason(e, ENG_R_FAIL, "journal: %s", err);
+	if (journal_intent_for(e->journal, on ? "freeze" : "unfreeze", "blue's freeze", before, after,
+	    &action, err, sizeof err) != 0) {
+		rc = eng_reason(e, ENG_R_FAIL, "%s", err);
+		goto out;
 	}
-	rc = on ? freeze_apply(e->kube[CFG_BLUE].client, e->cfg.name, e->cfg.sync.namespaces, OP_TIMEOUT_MS,
-	    why, sizeof why)
-	    : freeze_remove(e->kube[CFG_BLUE].client, e->cfg.name, OP_TIMEOUT_MS, why, sizeof why);
-	if (journal_outcome(e->journal, action, rc == 0, rc == 0 ? after : NULL, rc == 0 ? NULL : why, err,
-	    sizeof err) != 0) {
-		cJSON_Delete(after);
-		return eng_reason(e, ENG_R_FAIL, "journal: %s", err);
+	if ((on ? freeze_apply(e->kube[CFG_BLUE].client, e->cfg.name, e->cfg.sync.namespaces,
+	    OP_TIMEOUT_MS, why, sizeof why)
+	    : freeze_remove(e->kube[CFG_BLUE].client, e->cfg.name, OP_TIMEOUT_MS, why, sizeof why)) != 0) {
+		journal_outcome_for(e->journal, action, -1, NULL, why, err, sizeof err);
+		rc = eng_reason(e, ENG_R_FAIL, "%s: %s", on ? "freeze blue" : "unfreeze blue", err);
+		goto out;
 	}
-	cJSON_Delete(after);
-	if (rc != 0)
-		return eng_reason(e, ENG_R_FAIL, "%s: %s", on ? "freeze blue" : "unfreeze blue", why);
+	if (journal_outcome_for(e->journal, action, 0, after, NULL, err, sizeof err) != 0) {
+		rc = eng_reason(e, ENG_R_FAIL, "%s", err);
+		goto out;
+	}
 	eng_log(e, LOG_INFO, "%s blue %s: workloads in the synced namespaces %s", on ? "froze" : "unfroze",
 	    e->cfg.clusters[CFG_BLUE].name, on ? "accept changes from bgswitch only" : "accept changes again");
-	return ENG_R_NEXT;
+out:
+	cJSON_Delete(before);
+	cJSON_Delete(after);
+	return rc;
 }
 
 static int
@@ -930,7 +905,7 @@ metric_since_switch(struct eng *e, const char *metric, const char *filter, doubl
 	if (metrics_query(e->conn.arm, &q, &e->arm_opts, &r, err, errlen) != 0)
 		return -1;
 	for (size_t i = 0; i < r.npoints; i++) {
-		long long t = ts_ms(r.points[i].time);
+		long long t = journal_ts_ms(r.points[i].time);
 
 		if (t < 0 || t < e->switched_ms)
 			continue;
@@ -983,6 +958,34 @@ metrics_refusal(struct eng *e, char *why, size_t whylen)
 	return REFUSE_NONE;
 }
 
+/* The TTL the live record had before this switchover changed it (0 when
+ * it did not, or the journal says nothing), read from the journal once:
+ * the teardown gate asks every two seconds while it waits. */
+static long long
+dns_ttl_before(struct eng *e)
+{
+	struct journal_view v;
+	char err[512];
+
+	long long ttl = 0;
+
+	if (e->dns_ttl_before >= 0)
+		return e->dns_ttl_before;
+	memset(&v, 0, sizeof v);
+	/* kept only once read: a failed read is asked again next time */
+	if (journal_view_load(journal_file(e->journal), &v, err, sizeof err) != 0)
+		return 0;
+	if (v.dns_before != NULL) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(v.dns_before, "properties"), "ttl");
+
+		if (cJSON_IsNumber(t))
+			ttl = (long long)t->valuedouble;
+	}
+	journal_view_free(&v);
+	return e->dns_ttl_before = ttl;
+}
+
 int
 eng_teardown_refusal(struct eng *e, char *why, size_t whylen)
 {
@@ -1017,17 +1020,9 @@ eng_teardown_refusal(struct eng *e, char *why, size_t whylen)
 		/* Resolvers may hand out blue's address until the TTL the
 		 * record had before the change has run out. */
 		long long ttl = ts.dns.ttl, left;
-		struct journal_view v;
 
-		memset(&v, 0, sizeof v);
-		if (journal_view_load(journal_file(e->journal), &v, err, sizeof err) == 0 && v.dns_before != NULL) {
-			const cJSON *t = cJSON_GetObjectItemCaseSensitive(
-			    cJSON_GetObjectItemCaseSensitive(v.dns_before, "properties"), "ttl");
-
-			if (cJSON_IsNumber(t) && t->valuedouble > (double)ttl)
-				ttl = (long long)t->valuedouble;
-		}
-		journal_view_free(&v);
+		if (dns_ttl_before(e) > ttl)
+			ttl = dns_ttl_before(e);
 		if ((left = e->switched_ms + ttl * 1000 - eng_wall_ms()) > 0) {
 			clock_text(e->switched_ms + ttl * 1000, at, sizeof at);
 			snprintf(why, whylen, "resolvers may still hand out blue's address until %s (TTL %lld s "

@@ -22,6 +22,7 @@
 #include "azure/aks.h"
 #include "azure/appgw.h"
 #include "src/eng_internal.h"
+#include "src/http.h"
 #include "src/util.h"
 
 /* ---- checks -------------------------------------------------------------------- */
@@ -448,12 +449,14 @@ eng_observer_main(void *arg)
 		struct timespec ts;
 		int dirty;
 
-		if (eng_wall_ms() >= next_arm) {
+		/* the monotonic clock, as the wait below: a step of the wall
+		 * clock neither stalls nor rushes the reads */
+		if (http_now_ms() >= next_arm) {
 			eng_observe_once(e, tick++ % 5 == 0);
-			next_arm = eng_wall_ms() + period;
+			next_arm = http_now_ms() + period;
 		}
 		pthread_mutex_lock(&e->mu);
-		eng_deadline(&ts, (long)(next_arm - eng_wall_ms() > 0 ? next_arm - eng_wall_ms() : 0));
+		eng_deadline(&ts, (long)(next_arm - http_now_ms() > 0 ? next_arm - http_now_ms() : 0));
 		while (!e->quit && !e->kube_dirty && pthread_cond_timedwait(&e->cv, &e->mu, &ts) == 0)
 			;
 		dirty = e->kube_dirty;

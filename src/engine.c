@@ -123,29 +123,18 @@ eng_touch_locked(struct eng *e)
 	pthread_cond_broadcast(&e->cv);
 }
 
-static void
-iso_now(char *buf, size_t n)
-{
-	struct timespec ts;
-	struct tm tm;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	util_errf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
-}
 
 void
 eng_event(struct eng *e, const char *type, cJSON *fields)
 {
 	cJSON *ev = cJSON_CreateObject();
-	char ts[40], *s;
+	char ts[32], *s;
 
 	if (ev == NULL) {
 		cJSON_Delete(fields);
 		return;
 	}
-	iso_now(ts, sizeof ts);
+	journal_now_ts(ts);
 	cJSON_AddNumberToObject(ev, "v", 1);
 	cJSON_AddStringToObject(ev, "ts", ts);
 	cJSON_AddStringToObject(ev, "event", type);
@@ -794,6 +783,7 @@ eng_new(const struct eng_opts *o, char *err, size_t errlen, int *exit)
 	pthread_condattr_destroy(&ca);
 	e->view.stage = -1;
 	e->next_state = ENG_NSTATES;
+	e->dns_ttl_before = -1;
 	snprintf(e->m.name, sizeof e->m.name, "%s", e->cfg.name);
 	snprintf(e->m.resource_group, sizeof e->m.resource_group, "%s", e->cfg.azure.resource_group);
 	for (int r = 0; r < 2; r++) {

@@ -193,8 +193,8 @@ check_shape(const cJSON *o, enum journal_type t, char *why, size_t whylen)
 
 /* ---- small helpers --------------------------------------------------------- */
 
-static void
-now_ts(char out[32])
+void
+journal_now_ts(char out[32])
 {
 	struct timespec ts;
 	struct tm tm;
@@ -206,9 +206,8 @@ now_ts(char out[32])
 	snprintf(out + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000L) % 1000);
 }
 
-/* Milliseconds since the epoch of an RFC 3339 UTC stamp; -1 if malformed. */
-static long long
-ts_ms(const char *s)
+long long
+journal_ts_ms(const char *s)
 {
 	struct tm tm;
 	int ms = 0, n = 0;
@@ -574,7 +573,7 @@ check_record(struct journal_reader *r, const cJSON *o, struct journal_record *re
 		}
 		rec->ts = get_str(o, "ts");
 		rec->run = get_str(o, "run");
-		if (rec->ts == NULL || ts_ms(rec->ts) < 0 || rec->run == NULL) {
+		if (rec->ts == NULL || journal_ts_ms(rec->ts) < 0 || rec->run == NULL) {
 			snprintf(why, whylen, "\"ts\" (RFC 3339) or \"run\" is missing");
 			return -1;
 		}
@@ -706,7 +705,7 @@ append_locked(struct journal *j, enum journal_type type, const cJSON *fields, ch
 		snprintf(err, errlen, "journal %s: not written since an earlier write failed", j->path);
 		return -1;
 	}
-	now_ts(ts);
+	journal_now_ts(ts);
 	o = cJSON_CreateObject();
 	ok = o != NULL && cJSON_AddNumberToObject(o, "v", JOURNAL_VERSION) != NULL
 	    && cJSON_AddNumberToObject(o, "seq", type == JOURNAL_HEADER ? 0 : (double)j->next_seq) != NULL;
@@ -1327,8 +1326,8 @@ run_record(struct scan *s, const struct journal_record *rec)
 	if (r == NULL)
 		return -1;
 	snprintf(r->last, sizeof r->last, "%s", rec->ts);
-	a = ts_ms(r->started);
-	b = ts_ms(r->last);
+	a = journal_ts_ms(r->started);
+	b = journal_ts_ms(r->last);
 	r->duration_ms = a >= 0 && b >= a ? b - a : 0;
 	switch (rec->type) {
 	case JOURNAL_RUN_START:

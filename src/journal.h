@@ -58,6 +58,12 @@ const char *journal_stage_state_name(enum journal_stage_state s);	/* "entered", 
 const char *journal_gate_name(enum journal_gate g);	/* "switch", ... */
 const char *journal_result_name(enum journal_result r);	/* "done", "rolled-back", ... */
 
+/* The time stamps records carry: now as "2026-05-01T10:00:00.123Z" (UTC,
+ * milliseconds), and such a stamp (with or without the fraction) as
+ * milliseconds since the epoch, -1 if malformed. */
+void journal_now_ts(char out[32]);
+long long journal_ts_ms(const char *ts);
+
 /* PATH of NAME's journal: $XDG_STATE_HOME/bgswitch/NAME.journal, with
  * $HOME/.local/state when XDG_STATE_HOME is unset or not absolute.  Returns 0,
  * or -1 with ERR (no HOME, a NAME that cannot be a file name, too long). */
