@@ -474,7 +474,7 @@ demo_status() {  # demo_status NAME FILE
 demo_ctl() {  # demo_ctl NAME PATH JSON
     _x=$(demo_dir "$1") || return 1
     _base=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["control"])' "$_x/endpoints.json")
-    curl -sS --max-time 10 --cacert "$_x/ca.pem" -H 'Content-Type: application/json' \
+    curl -sS --fail --max-time 10 --cacert "$_x/ca.pem" -H 'Content-Type: application/json' \
         -X POST -d "$3" "${_base%/}/$2"
 }
 
