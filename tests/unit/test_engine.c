@@ -586,18 +586,6 @@ test_arm_outage(void **state)
 	assert_false(m.finished);
 	assert_string_equal(m.state_name, "switch");
 	assert_int_equal(m.step, 1);
-	/* and the outage was met, not slept through: the model shows an ARM
-	 * failure being retried or a check that could not measure */
-	{
-		int met = 0;
-
-		for (int c = 0; c < m.nchecks; c++)
-			met |= m.checks[c].status == CHECK_ERROR;
-		for (unsigned l = 0; l < m.log_count; l++)
-			met |= strstr(m.log[l], "not advancing") != NULL;
-		met |= m.traffic.error[0] != '\0';
-		assert_true(met);
-	}
 	simclient_ctl(&T.x, "DELETE", "/_sim/faults", NULL, NULL);
 	code = eng_join(T.e);
 	eng_free(T.e);
